@@ -1,0 +1,1 @@
+"""Tessera's generic runtime core: definitions, issues, storage."""

@@ -1,0 +1,1 @@
+"""Storage: one real table per form, safe migrations, queries (SQLAlchemy Core)."""

@@ -1,0 +1,1 @@
+"""Flow definitions and engine (arrives with the [flows] issue)."""

@@ -1,0 +1,1 @@
+"""Forms: field types, form definitions, validation and the records service."""

@@ -1,0 +1,238 @@
+"""The records service: create, read, update and delete records of any form.
+
+Every write validates first (all problems at once), checks references in batches, assigns
+auto-numbers inside the transaction, and turns database conflicts into issues that name
+the field. Web routes call these functions and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from engine.i18n import Locale
+from engine.issues import ConflictError, Issue, NotFoundError, ValidationError
+from engine.storage import system
+from engine.storage.counters import next_value
+from engine.storage.database import Database
+from forms import autonumber
+from forms.catalog import Catalog, FormRuntime
+from forms.fields.other import AttachmentField, AutonumberField
+from forms.fields.references import DepartmentField, MultiUserField, UserField, _MultiReference, _SingleReference
+from forms.messages import message
+from forms.rows import column_values, load_side_rows, record_json, utcnow, write_side_rows
+from forms.validation import Use, validate_submission
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, in which language; ``system`` may set read-only fields (installers, imports)."""
+
+    user_id: int | None = None
+    locale: Locale = "zh"
+    system: bool = False
+
+
+SYSTEM_ACTOR = Actor(system=True, locale="en")
+
+
+class RecordsService:
+    """Record operations on the forms of one database."""
+
+    def __init__(self, *, database: Database, catalog: Catalog, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.database = database
+        self.catalog = catalog
+        self.clock = clock
+
+    def create(self, form_key: str, raw: Any, *, actor: Actor) -> dict[str, Any]:
+        """Validate and insert one record; return it as stored."""
+        runtime = self.catalog.form(form_key)
+        use: Use = "system" if actor.system else "create"
+        values = validate_submission(runtime.definition, raw, use=use, locale=actor.locale)
+        with self.database.begin() as connection:
+            _check_references(connection, self.catalog, runtime, values, actor.locale)
+            _resolve_files(connection, runtime, values, actor.locale)
+            try:
+                with connection.begin_nested():
+                    record_id = self._insert(connection, runtime, values, actor)
+            except sa.exc.IntegrityError:
+                raise _conflict(connection, runtime, values, None, actor.locale) from None
+            return self._fetch(connection, runtime, record_id)
+
+    def get(self, form_key: str, record_id: int, *, actor: Actor) -> dict[str, Any]:
+        """Return one record with its sub-table rows and links."""
+        runtime = self.catalog.form(form_key)
+        with self.database.read() as connection:
+            return self._fetch(connection, runtime, record_id)
+
+    def update(self, form_key: str, record_id: int, raw: Any, *, version: int | None,
+               actor: Actor) -> dict[str, Any]:
+        """Apply a partial update if ``version`` is still current (optimistic lock)."""
+        runtime = self.catalog.form(form_key)
+        if version is None:
+            text = "需要提供记录版本（If-Match 或 version）" if actor.locale == "zh" else \
+                "the record's version is required (If-Match header or 'version' in the body)"
+            raise ValidationError(text, [Issue("version_required", text, field="version")], code="version_required")
+        use: Use = "system" if actor.system else "update"
+        values = validate_submission(runtime.definition, raw, use=use, locale=actor.locale)
+        with self.database.begin() as connection:
+            _check_references(connection, self.catalog, runtime, values, actor.locale)
+            _resolve_files(connection, runtime, values, actor.locale)
+            table = runtime.table
+            changes = {**column_values(runtime.definition.fields, values), "version": table.c.version + 1,
+                       "updated_at": self.clock(), "updated_by": actor.user_id}
+            statement = sa.update(table).where(table.c.id == record_id, table.c.version == version).values(changes)
+            try:
+                with connection.begin_nested():
+                    if connection.execute(statement).rowcount == 0:
+                        raise _stale(connection, runtime, record_id, version, actor.locale)
+                    write_side_rows(connection, runtime, record_id, values, replace=True)
+            except sa.exc.IntegrityError:
+                raise _conflict(connection, runtime, values, record_id, actor.locale) from None
+            return self._fetch(connection, runtime, record_id)
+
+    def delete(self, form_key: str, record_id: int, *, version: int | None, actor: Actor) -> None:
+        """Delete one record (and its child rows); refuse while other records point at it."""
+        runtime = self.catalog.form(form_key)
+        table = runtime.table
+        with self.database.begin() as connection:
+            condition = table.c.id == record_id
+            if version is not None:
+                condition = condition & (table.c.version == version)
+            try:
+                with connection.begin_nested():
+                    if connection.execute(sa.delete(table).where(condition)).rowcount == 0:
+                        raise _stale(connection, runtime, record_id, version or 0, actor.locale)
+            except sa.exc.IntegrityError:
+                text = "其他记录仍引用此记录，无法删除" if actor.locale == "zh" else \
+                    "other records still refer to this record; it cannot be deleted"
+                raise ConflictError(text, code="still_referenced") from None
+
+    def insert_many(self, form_key: str, rows: list[Mapping[str, Any]], *, actor: Actor,
+                    connection: Connection) -> int:
+        """Validate and insert many records in the caller's transaction (ids may be given)."""
+        runtime = self.catalog.form(form_key)
+        for row in rows:
+            explicit_id = row.get("id")
+            payload = {k: v for k, v in row.items() if k != "id"}
+            values = validate_submission(runtime.definition, payload, use="system", locale=actor.locale)
+            self._insert(connection, runtime, values, actor, record_id=explicit_id)
+        return len(rows)
+
+    def _insert(self, connection: Connection, runtime: FormRuntime, values: dict[str, Any], actor: Actor,
+                *, record_id: int | None = None) -> int:
+        now = self.clock()
+        _fill_autonumbers(connection, runtime, values, now.date())
+        row = {**column_values(runtime.definition.fields, values), "version": 1,
+               "form_version": runtime.version, "created_at": now, "created_by": actor.user_id,
+               "updated_at": now, "updated_by": actor.user_id}
+        if record_id is not None:
+            row["id"] = record_id
+        new_id = int(connection.execute(sa.insert(runtime.table).values(row).returning(runtime.table.c.id)).scalar_one())
+        write_side_rows(connection, runtime, new_id, values, replace=False)
+        return new_id
+
+    def _fetch(self, connection: Connection, runtime: FormRuntime, record_id: int) -> dict[str, Any]:
+        row = connection.execute(sa.select(runtime.table).where(runtime.table.c.id == record_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"{runtime.key} record {record_id} does not exist", code="unknown_record")
+        record = record_json(runtime, row)
+        load_side_rows(connection, runtime, [record])
+        return record
+
+
+def _fill_autonumbers(connection: Connection, runtime: FormRuntime, values: dict[str, Any], today: dt.date) -> None:
+    for field in runtime.definition.fields:
+        if isinstance(field, AutonumberField) and not values.get(field.key):
+            period = autonumber.period_of(field.pattern, today)
+            counter = next_value(connection, form=runtime.key, field=field.key, period=period)
+            values[field.key] = autonumber.render(field.pattern, today, counter)
+
+
+def _reference_table(catalog: Catalog, field: Any) -> sa.Table:
+    if isinstance(field, UserField | MultiUserField):
+        return system.users
+    if isinstance(field, DepartmentField):
+        return system.departments
+    return catalog.form(field.target).table
+
+
+def _check_references(connection: Connection, catalog: Catalog, runtime: FormRuntime, values: dict[str, Any],
+                      locale: Locale) -> None:
+    """Check every referenced id exists: one query per reference field."""
+    issues: list[Issue] = []
+    for field in runtime.definition.fields:
+        value = values.get(field.key)
+        if value is None or not isinstance(field, _SingleReference | _MultiReference):
+            continue
+        wanted = set(value) if isinstance(value, list) else {value}
+        if not wanted:
+            continue
+        table = _reference_table(catalog, field)
+        found = set(connection.execute(sa.select(table.c.id).where(table.c.id.in_(wanted))).scalars())
+        for missing in sorted(wanted - found):
+            issues.append(Issue("not_found_reference", message("not_found_reference", locale, value=missing),
+                                field=field.key))
+    if issues:
+        raise ValidationError(issues[0].message, issues)
+
+
+def _resolve_files(connection: Connection, runtime: FormRuntime, values: dict[str, Any], locale: Locale) -> None:
+    """Replace attachment references by the stored files' metadata (checking they belong to the field)."""
+    issues: list[Issue] = []
+    for field in runtime.definition.fields:
+        refs = values.get(field.key)
+        if not isinstance(field, AttachmentField) or not refs:
+            continue
+        ids = [ref["id"] for ref in refs]
+        f = system.files
+        query = sa.select(f.c.id, f.c.name, f.c.size, f.c.content_type).where(
+            f.c.id.in_(ids), f.c.form_key == runtime.key, f.c.field_key == field.key)
+        found = {row.id: dict(row._mapping) for row in connection.execute(query)}
+        for index, file_id in enumerate(ids):
+            if file_id not in found:
+                issues.append(Issue("file_not_found", message("file_not_found", locale, value=file_id),
+                                    field=f"{field.key}[{index}]"))
+        values[field.key] = [found[i] for i in ids if i in found]
+    if issues:
+        raise ValidationError(issues[0].message, issues)
+
+
+def _stale(connection: Connection, runtime: FormRuntime, record_id: int, version: int,
+           locale: Locale) -> Exception:
+    table = runtime.table
+    current = connection.execute(sa.select(table.c.version).where(table.c.id == record_id)).scalar()
+    if current is None:
+        return NotFoundError(f"{runtime.key} record {record_id} does not exist", code="unknown_record")
+    text = (f"记录已被他人修改（当前版本 {current}，提交的版本 {version}），请刷新后重试" if locale == "zh"
+            else f"the record was changed by someone else (now version {current}, you sent {version}); "
+                 "reload and apply your change again")
+    return ConflictError(text, code="stale_version",
+                         issues=[Issue("stale_version", text, field="version", hint=f"current version: {current}")])
+
+
+def _conflict(connection: Connection, runtime: FormRuntime, values: dict[str, Any], record_id: int | None,
+              locale: Locale) -> Exception:
+    """Name the unique field (or field group) whose value already exists."""
+    table = runtime.table
+    groups = [(f.key,) for f in runtime.definition.fields if f.unique]
+    groups += [tuple(g) for g in runtime.definition.unique_together]
+    issues: list[Issue] = []
+    for group in groups:
+        if any(values.get(key) is None for key in group):
+            continue
+        condition = sa.and_(*(table.c[key] == values[key] for key in group))
+        if record_id is not None:
+            condition = condition & (table.c.id != record_id)
+        if connection.execute(sa.select(table.c.id).where(condition).limit(1)).first():
+            shown = ", ".join(str(values[key]) for key in group)
+            issues.append(Issue("unique", message("unique", locale, value=shown), field=group[-1]))
+    if not issues:
+        text = "与其他记录冲突" if locale == "zh" else "the change conflicts with other records"
+        return ConflictError(text, code="conflict")
+    return ConflictError(issues[0].message, code="unique", issues=issues)

@@ -1,0 +1,1 @@
+"""Datasets, charts and dashboards (arrives with the [reports] issue)."""
