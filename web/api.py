@@ -1,0 +1,217 @@
+"""The REST API (``/api/v1``). Routes parse the request, call one service function, answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from engine.i18n import Locale, localize, parse_accept_language
+from engine.issues import EngineError, Issue
+from forms.listing import FilterSpec, ListQuery
+from forms.records import Actor
+from web.app import Services
+from web.schemas import form_summary, record_schema
+
+router = APIRouter(prefix="/api/v1")
+RECORD_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": True,
+    "description": "Field values by field key; see GET /api/v1/forms/{form} for the form's JSON Schema."}}}}}
+
+
+def services(request: Request) -> Services:
+    """The app's services."""
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def locale(accept_language: Annotated[str | None, Header()] = None) -> Locale:
+    """The caller's language from Accept-Language (Chinese by default)."""
+    return parse_accept_language(accept_language)
+
+
+def known_params(*names: str) -> Callable[[Request], None]:
+    """A dependency that answers 422 naming any query parameter the route does not take."""
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            issues = [Issue("unknown_parameter", f"unknown query parameter '{name}'", field=name,
+                            hint=f"accepted: {', '.join(names)}" if names else "this route takes no parameters")
+                      for name in unknown]
+            raise EngineError(f"unknown query parameter(s): {', '.join(unknown)}", status=422,
+                              code="unknown_parameter", issues=issues)
+
+    return check
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+LocaleDep = Annotated[Locale, Depends(locale)]
+NoParams = Depends(known_params())
+
+
+async def json_body(request: Request) -> Any:
+    """Read the JSON body; syntax errors answer 422 with line:col."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        issue = Issue("invalid_json", f"invalid JSON: {error.msg}", line=error.lineno, col=error.colno)
+        raise EngineError("the request body is not valid JSON", status=422, code="invalid_json",
+                          issues=[issue]) from None
+    except UnicodeDecodeError:
+        raise EngineError("the request body is not UTF-8", status=422, code="invalid_json") from None
+
+
+def _version(if_match: str | None, body: Any) -> int | None:
+    candidate: Any = if_match.strip().strip('W/').strip('"') if if_match else None
+    if candidate is None and isinstance(body, dict):
+        candidate = body.pop("version", None)
+    elif isinstance(body, dict):
+        body.pop("version", None)
+    if candidate is None:
+        return None
+    try:
+        return int(candidate)
+    except (TypeError, ValueError):
+        raise EngineError(f"version must be an integer, got {candidate!r}", status=422, code="bad_version",
+                          issues=[Issue("bad_version", "version must be an integer", field="version")]) from None
+
+
+def _etag(record: dict[str, Any]) -> dict[str, str]:
+    return {"ETag": f'"{record["version"]}"'}
+
+
+@router.get("/apps", dependencies=[NoParams])
+def list_apps(svc: ServicesDep) -> dict[str, Any]:
+    """Installed apps and their forms."""
+    return {"ok": True, "items": svc.catalog.apps()}
+
+
+@router.get("/forms", dependencies=[NoParams])
+def list_forms(svc: ServicesDep, lang: LocaleDep) -> dict[str, Any]:
+    """Installed forms with their labels and versions."""
+    return {"ok": True, "items": [form_summary(rt, lang) for rt in svc.catalog.forms()]}
+
+
+@router.get("/forms/{form}", dependencies=[NoParams])
+def get_form(form: str, svc: ServicesDep, lang: LocaleDep) -> dict[str, Any]:
+    """A form's definition (as stored) and the JSON Schema of its records."""
+    runtime = svc.catalog.form(form)
+    definition = runtime.definition.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {"ok": True, **form_summary(runtime, lang), "definition": definition, "json_schema": record_schema(runtime)}
+
+
+@router.get("/forms/{form}/records", dependencies=[Depends(known_params(
+    "filter", "sort", "limit", "cursor", "count", "expand", "q"))])
+def list_records(
+    form: str, svc: ServicesDep, lang: LocaleDep,
+    filter: Annotated[list[str] | None, Query(description="path:op:value, e.g. account.industry:eq:it")] = None,  # noqa: A002
+    sort: Annotated[str | None, Query(description="comma-separated keys, '-' for descending")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+    count: bool = False,
+    expand: Annotated[str | None, Query(description="comma-separated relation/user fields")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="search in the title field")] = None,
+) -> dict[str, Any]:
+    """A page of records (keyset pagination: pass ``next_cursor`` back as ``cursor``)."""
+    runtime = svc.catalog.form(form)
+    query = ListQuery(filters=tuple(_filter(raw) for raw in filter or []), sort=_sort(sort), limit=limit,
+                      cursor=cursor, count=count, expand=_names(expand), search=q)
+    with svc.database.read() as connection:
+        page = svc.lister.page(connection, runtime, query, lang)
+    return {"ok": True, **page.to_dict()}
+
+
+def _filter(raw: str) -> FilterSpec:
+    parts = raw.split(":", 2)
+    if len(parts) == 2:
+        return FilterSpec(parts[0], "eq", parts[1])
+    if len(parts) == 3:
+        return FilterSpec(*parts)
+    raise EngineError(f"filter '{raw}' should look like path:op:value", status=422, code="bad_filter",
+                      issues=[Issue("bad_filter", "expected path:op:value", field="filter", hint="e.g. tier:eq:core")])
+
+
+def _sort(raw: str | None) -> tuple[tuple[str, bool], ...]:
+    return tuple((part.lstrip("-"), part.startswith("-")) for part in _names(raw))
+
+
+def _names(raw: str | None) -> tuple[str, ...]:
+    return tuple(p.strip() for p in (raw or "").split(",") if p.strip())
+
+
+@router.post("/forms/{form}/records", status_code=201, dependencies=[NoParams], openapi_extra=RECORD_BODY)
+async def create_record(form: str, request: Request, svc: ServicesDep, lang: LocaleDep) -> JSONResponse:
+    """Create a record; answers 201 with the stored record, 422 with every problem, 409 on a unique clash."""
+    body = await json_body(request)
+    record = svc.records.create(form, body, actor=Actor(locale=lang))
+    return JSONResponse({"ok": True, "record": record}, status_code=201, headers=_etag(record))
+
+
+@router.get("/forms/{form}/records/{record_id}", dependencies=[NoParams])
+def get_record(form: str, record_id: int, svc: ServicesDep, lang: LocaleDep) -> JSONResponse:
+    """One record with its sub-table rows and links."""
+    record = svc.records.get(form, record_id, actor=Actor(locale=lang))
+    return JSONResponse({"ok": True, "record": record}, headers=_etag(record))
+
+
+@router.patch("/forms/{form}/records/{record_id}", dependencies=[NoParams], openapi_extra=RECORD_BODY)
+async def update_record(form: str, record_id: int, request: Request, svc: ServicesDep, lang: LocaleDep,
+                        if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Change some fields; needs the version you read (If-Match or ``version``), 409 if it moved on."""
+    body = await json_body(request)
+    version = _version(if_match, body)
+    record = svc.records.update(form, record_id, body, version=version, actor=Actor(locale=lang))
+    return JSONResponse({"ok": True, "record": record}, headers=_etag(record))
+
+
+@router.delete("/forms/{form}/records/{record_id}", status_code=204, dependencies=[NoParams])
+def delete_record(form: str, record_id: int, svc: ServicesDep, lang: LocaleDep,
+                  if_match: Annotated[str | None, Header()] = None) -> Response:
+    """Delete a record (with If-Match, only if still at that version)."""
+    svc.records.delete(form, record_id, version=_version(if_match, None), actor=Actor(locale=lang))
+    return Response(status_code=204)
+
+
+@router.post("/forms/{form}/fields/{field}/files", status_code=201, dependencies=[NoParams])
+async def upload_file(form: str, field: str, file: Annotated[UploadFile, File()], svc: ServicesDep,
+                      lang: LocaleDep) -> JSONResponse:
+    """Upload a file for an attachment field; put the returned ``id`` into the record's field."""
+    data = await file.read()
+    meta = svc.files.upload(form, field, name=file.filename or "file", data=data, locale=lang,
+                            content_type=file.content_type or "application/octet-stream")
+    return JSONResponse({"ok": True, "file": meta}, status_code=201)
+
+
+@router.get("/files/{file_id}", dependencies=[NoParams])
+def download_file(file_id: str, svc: ServicesDep) -> Response:
+    """Download an uploaded file."""
+    meta, data = svc.files.download(file_id)
+    disposition = f"attachment; filename*=UTF-8''{_quote(meta['name'])}"
+    return Response(data, media_type=meta["content_type"], headers={"Content-Disposition": disposition})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+__all__ = ["localize", "router"]
+
+
+health_router = APIRouter()
+
+
+@health_router.get("/healthz", dependencies=[NoParams])
+def healthz(svc: ServicesDep) -> JSONResponse:
+    """Liveness and database reachability (anonymous)."""
+    try:
+        with svc.database.read() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+        return JSONResponse({"ok": False, "status": 503, "error": "database unreachable"}, status_code=503)
+    return JSONResponse({"ok": True, "database": svc.database.dialect})
