@@ -15,6 +15,7 @@ def period_of(pattern: str, today: dt.date) -> str:
 
 def render(pattern: str, today: dt.date, counter: int) -> str:
     """Render ``pattern`` for ``today`` with ``counter`` padded to the width of its zeros."""
+
     def replace(match: object) -> str:
         token = match.group(1)  # type: ignore[attr-defined]
         if token.startswith("0"):
@@ -25,5 +26,9 @@ def render(pattern: str, today: dt.date, counter: int) -> str:
 
 
 def _date_token(token: str, today: dt.date) -> str:
-    return {"yyyy": f"{today.year:04d}", "yy": f"{today.year % 100:02d}", "MM": f"{today.month:02d}",
-            "dd": f"{today.day:02d}"}[token]
+    return {
+        "yyyy": f"{today.year:04d}",
+        "yy": f"{today.year % 100:02d}",
+        "MM": f"{today.month:02d}",
+        "dd": f"{today.day:02d}",
+    }[token]

@@ -89,9 +89,11 @@ class Catalog:
 
 def _load(connection: Connection) -> tuple[dict[str, FormRuntime], dict[str, dict[str, Any]]]:
     f, d = system.forms, system.definitions
-    query = (sa.select(f.c.key, f.c.app_key, f.c.table_name, f.c.version, d.c.content)
-             .join(d, sa.and_(d.c.kind == "form", d.c.key == f.c.key, d.c.version == f.c.version))
-             .order_by(f.c.key))
+    query = (
+        sa.select(f.c.key, f.c.app_key, f.c.table_name, f.c.version, d.c.content)
+        .join(d, sa.and_(d.c.kind == "form", d.c.key == f.c.key, d.c.version == f.c.version))
+        .order_by(f.c.key)
+    )
     rows = connection.execute(query).all()
     tables_of = {row.key: row.table_name for row in rows}
     registry = TableRegistry()
@@ -102,7 +104,13 @@ def _load(connection: Connection) -> tuple[dict[str, FormRuntime], dict[str, dic
         main = registry.build(specs[0])
         sides = {spec.owner_field: registry.build(spec) for spec in specs[1:] if spec.owner_field}
         forms[row.key] = FormRuntime(definition, row.version, row.app_key, main, sides)
-    apps = {r.key: {"key": r.key, "version": r.version, "label": r.label,
-                    "forms": [k for k, rt in forms.items() if rt.app_key == r.key]}
-            for r in connection.execute(sa.select(system.apps).order_by(system.apps.c.key))}
+    apps = {
+        r.key: {
+            "key": r.key,
+            "version": r.version,
+            "label": r.label,
+            "forms": [k for k, rt in forms.items() if rt.app_key == r.key],
+        }
+        for r in connection.execute(sa.select(system.apps).order_by(system.apps.c.key))
+    }
     return forms, apps

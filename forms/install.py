@@ -88,7 +88,9 @@ def converter_for(field: FieldBase) -> Converter:
     return convert
 
 
-def install_bundle(database: Database, bundle: AppBundle, *, apply: bool, progress: Progress | None = None) -> InstallResult:
+def install_bundle(
+    database: Database, bundle: AppBundle, *, apply: bool, progress: Progress | None = None
+) -> InstallResult:
     """Plan the bundle against the database and, if ``apply`` and nothing blocks, apply it in one transaction."""
     say = progress or (lambda _message: None)
     ensure_current(database)
@@ -121,8 +123,9 @@ def _plan(connection: Connection, app_key: str, forms: list[FormDefinition], say
     for form in forms:
         row = existing.get(form.key)
         if row is not None and row.app_key != app_key:
-            raise EngineError(f"form '{form.key}' already belongs to app '{row.app_key}'", status=409,
-                              code="form_key_taken")
+            raise EngineError(
+                f"form '{form.key}' already belongs to app '{row.app_key}'", status=409, code="form_key_taken"
+            )
         tables_of.setdefault(form.key, table_name(app_key, form.key))
     new_tables: list[tuple[Planner, TableSpec]] = []
     for form in forms:
@@ -132,8 +135,13 @@ def _plan(connection: Connection, app_key: str, forms: list[FormDefinition], say
         say(f"planning {form.key}")
         new_version = (row.version + 1) if row is not None else 1
         specs = form_table_specs(form, tables_of[form.key], lambda key: tables_of.get(key, key))
-        planner = Planner(connection, new_version, converters=_converters(form, specs),
-                          renames=_renames(form, specs), sequence=result.sequence)
+        planner = Planner(
+            connection,
+            new_version,
+            converters=_converters(form, specs),
+            renames=_renames(form, specs),
+            sequence=result.sequence,
+        )
         result.changes.append(FormChange(form.key, row.version if row else None, new_version, planner.plan))
         for spec in specs:
             if table_exists(connection, spec.name):
@@ -163,8 +171,11 @@ def _plan_creations(new_tables: list[tuple[Planner, TableSpec]]) -> None:
     for component in order:
         for name in sorted(members[component]["members"]):
             planner, spec = by_name[name]
-            later = [c for c in spec.columns
-                     if c.references and c.references.table in by_name and c.references.table not in created | {name}]
+            later = [
+                c
+                for c in spec.columns
+                if c.references and c.references.table in by_name and c.references.table not in created | {name}
+            ]
             planner.create_table(replace(spec, columns=tuple(c for c in spec.columns if c not in later)))
             deferred += [(planner, name, c) for c in later]
             created.add(name)
@@ -182,8 +193,9 @@ def _renames(form: FormDefinition, specs: list[TableSpec]) -> dict[tuple[str, st
     return {(main, f.key): f.renamed_from for f in form.fields if f.renamed_from}
 
 
-def _apply(connection: Connection, bundle: AppBundle, forms: list[FormDefinition], result: InstallResult,
-           say: Progress) -> None:
+def _apply(
+    connection: Connection, bundle: AppBundle, forms: list[FormDefinition], result: InstallResult, say: Progress
+) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     by_key = {f.key: f for f in forms}
     for step in result.sequence:
@@ -192,16 +204,28 @@ def _apply(connection: Connection, bundle: AppBundle, forms: list[FormDefinition
     for change in result.changes:
         form = by_key[change.key]
         content = form.model_dump(mode="json", by_alias=True, exclude_none=True)
-        connection.execute(sa.insert(system.definitions).values(
-            app_key=bundle.app.key, kind="form", key=form.key, version=change.new_version, content=content,
-            content_hash=content_hash(form), created_at=now))
-        values = {"app_key": bundle.app.key, "table_name": table_name(bundle.app.key, form.key),
-                  "version": change.new_version}
+        connection.execute(
+            sa.insert(system.definitions).values(
+                app_key=bundle.app.key,
+                kind="form",
+                key=form.key,
+                version=change.new_version,
+                content=content,
+                content_hash=content_hash(form),
+                created_at=now,
+            )
+        )
+        values = {
+            "app_key": bundle.app.key,
+            "table_name": table_name(bundle.app.key, form.key),
+            "version": change.new_version,
+        }
         if change.old_version is None:
             connection.execute(sa.insert(system.forms).values(key=form.key, **values))
         else:
-            connection.execute(sa.update(system.forms).where(system.forms.c.key == form.key)
-                               .values(version=change.new_version))
+            connection.execute(
+                sa.update(system.forms).where(system.forms.c.key == form.key).values(version=change.new_version)
+            )
     _record_app(connection, bundle, now)
 
 
@@ -210,8 +234,14 @@ def _record_app(connection: Connection, bundle: AppBundle, now: dt.datetime) -> 
     label = app.label if isinstance(app.label, str) else app.label.model_dump(exclude_none=True)
     exists = connection.execute(sa.select(system.apps.c.key).where(system.apps.c.key == app.key)).first()
     if exists:
-        connection.execute(sa.update(system.apps).where(system.apps.c.key == app.key)
-                           .values(version=app.version, label=label, updated_at=now))
+        connection.execute(
+            sa.update(system.apps)
+            .where(system.apps.c.key == app.key)
+            .values(version=app.version, label=label, updated_at=now)
+        )
     else:
-        connection.execute(sa.insert(system.apps).values(key=app.key, version=app.version, label=label,
-                                                         installed_at=now, updated_at=now))
+        connection.execute(
+            sa.insert(system.apps).values(
+                key=app.key, version=app.version, label=label, installed_at=now, updated_at=now
+            )
+        )

@@ -115,13 +115,24 @@ class RecordLister:
             try:
                 ref, target_field = self._resolve(runtime, spec.path.split("."))
             except LookupError as error:
-                issues.append(Issue("unknown_field", str(error.args[0]), field=where,
-                                    hint=error.args[1] if len(error.args) > 1 else None))
+                issues.append(
+                    Issue(
+                        "unknown_field",
+                        str(error.args[0]),
+                        field=where,
+                        hint=error.args[1] if len(error.args) > 1 else None,
+                    )
+                )
                 continue
             if spec.op not in target_field.operators:
-                issues.append(Issue("unsupported_operator",
-                                    f"'{spec.path}' ({target_field.type_name}) does not support '{spec.op}'",
-                                    field=where, hint=f"supported: {', '.join(sorted(target_field.operators))}"))
+                issues.append(
+                    Issue(
+                        "unsupported_operator",
+                        f"'{spec.path}' ({target_field.type_name}) does not support '{spec.op}'",
+                        field=where,
+                        hint=f"supported: {', '.join(sorted(target_field.operators))}",
+                    )
+                )
                 continue
             try:
                 value = _convert(target_field, spec.op, spec.value, where)
@@ -171,7 +182,9 @@ class RecordLister:
             if name in SORTABLE_SYSTEM or (field is not None and field.sortable and field.storage == "column"):
                 continue
             keys = [f.key for f in runtime.definition.fields if f.sortable] + list(SORTABLE_SYSTEM)
-            issues.append(Issue("not_sortable", f"cannot sort by '{name}'", field="sort", hint=did_you_mean(name, keys)))
+            issues.append(
+                Issue("not_sortable", f"cannot sort by '{name}'", field="sort", hint=did_you_mean(name, keys))
+            )
         if issues:
             raise ValidationError(issues[0].message, issues, code="bad_sort")
         return [q.SortKey(name, desc) for name, desc in sort]
@@ -193,7 +206,7 @@ class RecordLister:
         rows = connection.execute(statement.order_by(*q.order_by(pairs)).limit(limit + 1)).mappings().all()
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = q.encode_cursor([rows[-1][c.key] for c, _ in pairs]) if more and rows else None
+        next_cursor = q.encode_cursor([rows[-1][str(c.key)] for c, _ in pairs]) if more and rows else None
         items = [record_json(runtime, row) for row in rows]
         load_side_rows(connection, runtime, items)
         self.expand(connection, runtime, items, query.expand)
@@ -202,8 +215,9 @@ class RecordLister:
             page.count, page.count_capped = q.capped_count(connection, base)
         return page
 
-    def expand(self, connection: Connection, runtime: FormRuntime, items: list[dict[str, Any]],
-               names: tuple[str, ...]) -> None:
+    def expand(
+        self, connection: Connection, runtime: FormRuntime, items: list[dict[str, Any]], names: tuple[str, ...]
+    ) -> None:
         """Replace reference ids by ``{"id", "title"}``: one query per expanded field."""
         for name in names:
             field = runtime.definition.field(name)
@@ -215,8 +229,17 @@ class RecordLister:
                 target = self.catalog.form(field.target)
                 table, title = target.table, target.table.c[target.definition.title_key]
             else:
-                raise ValidationError(f"cannot expand '{name}'", [Issue("not_expandable", f"cannot expand '{name}'",
-                                      field="expand", hint="expand takes relation, user and department fields")])
+                raise ValidationError(
+                    f"cannot expand '{name}'",
+                    [
+                        Issue(
+                            "not_expandable",
+                            f"cannot expand '{name}'",
+                            field="expand",
+                            hint="expand takes relation, user and department fields",
+                        )
+                    ],
+                )
             ids = {i for item in items for i in _as_list(item.get(name))}
             titles = dict(connection.execute(sa.select(table.c.id, title).where(table.c.id.in_(ids))).tuples().all())
             for item in items:

@@ -70,13 +70,15 @@ class RecordsService:
         with self.database.read() as connection:
             return self._fetch(connection, runtime, record_id)
 
-    def update(self, form_key: str, record_id: int, raw: Any, *, version: int | None,
-               actor: Actor) -> dict[str, Any]:
+    def update(self, form_key: str, record_id: int, raw: Any, *, version: int | None, actor: Actor) -> dict[str, Any]:
         """Apply a partial update if ``version`` is still current (optimistic lock)."""
         runtime = self.catalog.form(form_key)
         if version is None:
-            text = "需要提供记录版本（If-Match 或 version）" if actor.locale == "zh" else \
-                "the record's version is required (If-Match header or 'version' in the body)"
+            text = (
+                "需要提供记录版本（If-Match 或 version）"
+                if actor.locale == "zh"
+                else "the record's version is required (If-Match header or 'version' in the body)"
+            )
             raise ValidationError(text, [Issue("version_required", text, field="version")], code="version_required")
         use: Use = "system" if actor.system else "update"
         values = validate_submission(runtime.definition, raw, use=use, locale=actor.locale)
@@ -84,8 +86,12 @@ class RecordsService:
             _check_references(connection, self.catalog, runtime, values, actor.locale)
             _resolve_files(connection, runtime, values, actor.locale)
             table = runtime.table
-            changes = {**column_values(runtime.definition.fields, values), "version": table.c.version + 1,
-                       "updated_at": self.clock(), "updated_by": actor.user_id}
+            changes = {
+                **column_values(runtime.definition.fields, values),
+                "version": table.c.version + 1,
+                "updated_at": self.clock(),
+                "updated_by": actor.user_id,
+            }
             statement = sa.update(table).where(table.c.id == record_id, table.c.version == version).values(changes)
             try:
                 with connection.begin_nested():
@@ -109,12 +115,14 @@ class RecordsService:
                     if connection.execute(sa.delete(table).where(condition)).rowcount == 0:
                         raise _stale(connection, runtime, record_id, version or 0, actor.locale)
             except sa.exc.IntegrityError:
-                text = "其他记录仍引用此记录，无法删除" if actor.locale == "zh" else \
-                    "other records still refer to this record; it cannot be deleted"
+                text = (
+                    "其他记录仍引用此记录，无法删除"
+                    if actor.locale == "zh"
+                    else "other records still refer to this record; it cannot be deleted"
+                )
                 raise ConflictError(text, code="still_referenced") from None
 
-    def insert_many(self, form_key: str, rows: list[Mapping[str, Any]], *, actor: Actor,
-                    connection: Connection) -> int:
+    def insert_many(self, form_key: str, rows: list[Mapping[str, Any]], *, actor: Actor, connection: Connection) -> int:
         """Validate and insert many records in the caller's transaction (ids may be given)."""
         runtime = self.catalog.form(form_key)
         for row in rows:
@@ -124,16 +132,31 @@ class RecordsService:
             self._insert(connection, runtime, values, actor, record_id=explicit_id)
         return len(rows)
 
-    def _insert(self, connection: Connection, runtime: FormRuntime, values: dict[str, Any], actor: Actor,
-                *, record_id: int | None = None) -> int:
+    def _insert(
+        self,
+        connection: Connection,
+        runtime: FormRuntime,
+        values: dict[str, Any],
+        actor: Actor,
+        *,
+        record_id: int | None = None,
+    ) -> int:
         now = self.clock()
         _fill_autonumbers(connection, runtime, values, now.date())
-        row = {**column_values(runtime.definition.fields, values), "version": 1,
-               "form_version": runtime.version, "created_at": now, "created_by": actor.user_id,
-               "updated_at": now, "updated_by": actor.user_id}
+        row = {
+            **column_values(runtime.definition.fields, values),
+            "version": 1,
+            "form_version": runtime.version,
+            "created_at": now,
+            "created_by": actor.user_id,
+            "updated_at": now,
+            "updated_by": actor.user_id,
+        }
         if record_id is not None:
             row["id"] = record_id
-        new_id = int(connection.execute(sa.insert(runtime.table).values(row).returning(runtime.table.c.id)).scalar_one())
+        new_id = int(
+            connection.execute(sa.insert(runtime.table).values(row).returning(runtime.table.c.id)).scalar_one()
+        )
         write_side_rows(connection, runtime, new_id, values, replace=False)
         return new_id
 
@@ -162,8 +185,9 @@ def _reference_table(catalog: Catalog, field: Any) -> sa.Table:
     return catalog.form(field.target).table
 
 
-def _check_references(connection: Connection, catalog: Catalog, runtime: FormRuntime, values: dict[str, Any],
-                      locale: Locale) -> None:
+def _check_references(
+    connection: Connection, catalog: Catalog, runtime: FormRuntime, values: dict[str, Any], locale: Locale
+) -> None:
     """Check every referenced id exists: one query per reference field."""
     issues: list[Issue] = []
     for field in runtime.definition.fields:
@@ -176,8 +200,9 @@ def _check_references(connection: Connection, catalog: Catalog, runtime: FormRun
         table = _reference_table(catalog, field)
         found = set(connection.execute(sa.select(table.c.id).where(table.c.id.in_(wanted))).scalars())
         for missing in sorted(wanted - found):
-            issues.append(Issue("not_found_reference", message("not_found_reference", locale, value=missing),
-                                field=field.key))
+            issues.append(
+                Issue("not_found_reference", message("not_found_reference", locale, value=missing), field=field.key)
+            )
     if issues:
         raise ValidationError(issues[0].message, issues)
 
@@ -192,35 +217,47 @@ def _resolve_files(connection: Connection, runtime: FormRuntime, values: dict[st
         ids = [ref["id"] for ref in refs]
         f = system.files
         query = sa.select(f.c.id, f.c.name, f.c.size, f.c.content_type).where(
-            f.c.id.in_(ids), f.c.form_key == runtime.key, f.c.field_key == field.key)
+            f.c.id.in_(ids), f.c.form_key == runtime.key, f.c.field_key == field.key
+        )
         found = {row.id: dict(row._mapping) for row in connection.execute(query)}
         for index, file_id in enumerate(ids):
             if file_id not in found:
-                issues.append(Issue("file_not_found", message("file_not_found", locale, value=file_id),
-                                    field=f"{field.key}[{index}]"))
+                issues.append(
+                    Issue(
+                        "file_not_found",
+                        message("file_not_found", locale, value=file_id),
+                        field=f"{field.key}[{index}]",
+                    )
+                )
         values[field.key] = [found[i] for i in ids if i in found]
     if issues:
         raise ValidationError(issues[0].message, issues)
 
 
-def _stale(connection: Connection, runtime: FormRuntime, record_id: int, version: int,
-           locale: Locale) -> Exception:
+def _stale(connection: Connection, runtime: FormRuntime, record_id: int, version: int, locale: Locale) -> Exception:
     table = runtime.table
     current = connection.execute(sa.select(table.c.version).where(table.c.id == record_id)).scalar()
     if current is None:
         return NotFoundError(f"{runtime.key} record {record_id} does not exist", code="unknown_record")
-    text = (f"记录已被他人修改（当前版本 {current}，提交的版本 {version}），请刷新后重试" if locale == "zh"
-            else f"the record was changed by someone else (now version {current}, you sent {version}); "
-                 "reload and apply your change again")
-    return ConflictError(text, code="stale_version",
-                         issues=[Issue("stale_version", text, field="version", hint=f"current version: {current}")])
+    text = (
+        f"记录已被他人修改（当前版本 {current}，提交的版本 {version}），请刷新后重试"
+        if locale == "zh"
+        else f"the record was changed by someone else (now version {current}, you sent {version}); "
+        "reload and apply your change again"
+    )
+    return ConflictError(
+        text,
+        code="stale_version",
+        issues=[Issue("stale_version", text, field="version", hint=f"current version: {current}")],
+    )
 
 
-def _conflict(connection: Connection, runtime: FormRuntime, values: dict[str, Any], record_id: int | None,
-              locale: Locale) -> Exception:
+def _conflict(
+    connection: Connection, runtime: FormRuntime, values: dict[str, Any], record_id: int | None, locale: Locale
+) -> Exception:
     """Name the unique field (or field group) whose value already exists."""
     table = runtime.table
-    groups = [(f.key,) for f in runtime.definition.fields if f.unique]
+    groups: list[tuple[str, ...]] = [(f.key,) for f in runtime.definition.fields if f.unique]
     groups += [tuple(g) for g in runtime.definition.unique_together]
     issues: list[Issue] = []
     for group in groups:

@@ -27,7 +27,7 @@ def column_values(fields: Iterable[FieldBase], values: Mapping[str, Any]) -> dic
     return {f.key: f.to_db(values[f.key]) for f in fields if f.storage == "column" and f.key in values}
 
 
-def record_json(runtime: FormRuntime, row: Mapping[str, Any]) -> dict[str, Any]:
+def record_json(runtime: FormRuntime, row: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
     """Turn a main-table row into the record JSON shape (system fields first)."""
     record: dict[str, Any] = {}
     for name in SYSTEM_FIELDS:
@@ -40,8 +40,9 @@ def record_json(runtime: FormRuntime, row: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def write_side_rows(connection: Connection, runtime: FormRuntime, record_id: int, values: Mapping[str, Any],
-                    *, replace: bool) -> None:
+def write_side_rows(
+    connection: Connection, runtime: FormRuntime, record_id: int, values: Mapping[str, Any], *, replace: bool
+) -> None:
     """Write sub-table rows and links present in ``values`` for one record."""
     for field in runtime.definition.fields:
         if field.storage == "column" or field.key not in values:
@@ -53,8 +54,10 @@ def write_side_rows(connection: Connection, runtime: FormRuntime, record_id: int
         if not items:
             continue
         if isinstance(field, SubtableField):
-            rows = [{"parent_id": record_id, "position": i, **column_values(field.child_fields, item)}
-                    for i, item in enumerate(items)]
+            rows = [
+                {"parent_id": record_id, "position": i, **column_values(field.child_fields, item)}
+                for i, item in enumerate(items)
+            ]
         else:
             rows = [{"parent_id": record_id, "target_id": target} for target in items]
         connection.execute(sa.insert(table), rows)
@@ -73,8 +76,9 @@ def load_side_rows(connection: Connection, runtime: FormRuntime, records: list[d
         for row in connection.execute(query).mappings():
             if isinstance(field, SubtableField):
                 item = {"id": row["id"]}
-                item.update({f.key: None if row.get(f.key) is None else f.to_json(row[f.key])
-                             for f in field.child_fields})
+                item.update(
+                    {f.key: None if row.get(f.key) is None else f.to_json(row[f.key]) for f in field.child_fields}
+                )
                 grouped[row["parent_id"]].append(item)
             else:
                 grouped[row["parent_id"]].append(row["target_id"])

@@ -19,7 +19,7 @@ def _resolve(column: ColumnSpec, table_of: Callable[[str], str]) -> ColumnSpec:
     ref = column.references
     if ref is None or not ref.table.startswith(FORM_REFERENCE_PREFIX):
         return column
-    target = table_of(ref.table[len(FORM_REFERENCE_PREFIX):])
+    target = table_of(ref.table[len(FORM_REFERENCE_PREFIX) :])
     return replace(column, references=replace(ref, table=target))
 
 
@@ -27,8 +27,12 @@ def form_table_specs(form: FormDefinition, table: str, table_of: Callable[[str],
     """Return the main table spec followed by the side tables of ``form``."""
     columns = tuple(_resolve(c, table_of) for f in form.fields for c in f.columns())
     sorts = tuple((s.field,) for s in form.list_view.sort if form.field_map[s.field].storage == "column")
-    main = TableSpec(table, columns, unique_together=tuple(tuple(g) for g in form.unique_together),
-                     indexes=tuple(tuple(g) for g in form.indexes) + sorts)
+    main = TableSpec(
+        table,
+        columns,
+        unique_together=tuple(tuple(g) for g in form.unique_together),
+        indexes=tuple(tuple(g) for g in form.indexes) + sorts,
+    )
     sides = [side for f in form.fields if (side := f.side_table(table)) is not None]
     resolved = [replace(s, columns=tuple(_resolve(c, table_of) for c in s.columns)) for s in sides]
     return [main, *resolved]

@@ -33,7 +33,7 @@ def _field_spec(field: FieldBase, use: Use, compile_model: Any) -> tuple[Any, An
 
 def _row_model(fields: tuple[FieldBase, ...], name: str) -> type[BaseModel]:
     specs = {f.key: _field_spec(f, "create", _row_model) for f in fields}
-    model: type[BaseModel] = create_model(f"Row_{name}", __config__=_STRICT, **specs)
+    model: type[BaseModel] = create_model(f"Row_{name}", __config__=_STRICT, **specs)  # type: ignore[call-overload]
     return model
 
 
@@ -54,7 +54,7 @@ def compile_model(form: FormDefinition, use: Use) -> type[BaseModel]:
         return cached[1]
     base_use: Use = "update" if use == "update" else "create"
     specs = {f.key: _field_spec(f, base_use, _row_model) for f in accepted_fields(form, use)}
-    model: type[BaseModel] = create_model(f"Submission_{form.key}_{use}", __config__=_STRICT, **specs)
+    model: type[BaseModel] = create_model(f"Submission_{form.key}_{use}", __config__=_STRICT, **specs)  # type: ignore[call-overload]
     _MODELS[(id(form), use)] = (form, model)
     return model
 
@@ -66,7 +66,9 @@ def validate_submission(form: FormDefinition, raw: Any, *, use: Use, locale: Loc
         ValidationError: with one issue per problem, each naming its field.
     """
     if not isinstance(raw, dict):
-        raise ValidationError(message("not_an_object", locale), [Issue("not_an_object", message("not_an_object", locale))])
+        raise ValidationError(
+            message("not_an_object", locale), [Issue("not_an_object", message("not_an_object", locale))]
+        )
     model = compile_model(form, use)
     try:
         validated = model.model_validate(raw)

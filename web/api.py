@@ -17,9 +17,20 @@ from web.app import Services
 from web.schemas import form_summary, record_schema
 
 router = APIRouter(prefix="/api/v1")
-RECORD_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "additionalProperties": True,
-    "description": "Field values by field key; see GET /api/v1/forms/{form} for the form's JSON Schema."}}}}}
+RECORD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "description": "Field values by key; GET /api/v1/forms/{form} gives the form's JSON Schema.",
+                }
+            }
+        },
+    }
+}
 
 
 def services(request: Request) -> Services:
@@ -38,11 +49,18 @@ def known_params(*names: str) -> Callable[[Request], None]:
     def check(request: Request) -> None:
         unknown = sorted(set(request.query_params) - set(names))
         if unknown:
-            issues = [Issue("unknown_parameter", f"unknown query parameter '{name}'", field=name,
-                            hint=f"accepted: {', '.join(names)}" if names else "this route takes no parameters")
-                      for name in unknown]
-            raise EngineError(f"unknown query parameter(s): {', '.join(unknown)}", status=422,
-                              code="unknown_parameter", issues=issues)
+            issues = [
+                Issue(
+                    "unknown_parameter",
+                    f"unknown query parameter '{name}'",
+                    field=name,
+                    hint=f"accepted: {', '.join(names)}" if names else "this route takes no parameters",
+                )
+                for name in unknown
+            ]
+            raise EngineError(
+                f"unknown query parameter(s): {', '.join(unknown)}", status=422, code="unknown_parameter", issues=issues
+            )
 
     return check
 
@@ -59,14 +77,15 @@ async def json_body(request: Request) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as error:
         issue = Issue("invalid_json", f"invalid JSON: {error.msg}", line=error.lineno, col=error.colno)
-        raise EngineError("the request body is not valid JSON", status=422, code="invalid_json",
-                          issues=[issue]) from None
+        raise EngineError(
+            "the request body is not valid JSON", status=422, code="invalid_json", issues=[issue]
+        ) from None
     except UnicodeDecodeError:
         raise EngineError("the request body is not UTF-8", status=422, code="invalid_json") from None
 
 
 def _version(if_match: str | None, body: Any) -> int | None:
-    candidate: Any = if_match.strip().strip('W/').strip('"') if if_match else None
+    candidate: Any = if_match.strip().strip("W/").strip('"') if if_match else None
     if candidate is None and isinstance(body, dict):
         candidate = body.pop("version", None)
     elif isinstance(body, dict):
@@ -76,8 +95,12 @@ def _version(if_match: str | None, body: Any) -> int | None:
     try:
         return int(candidate)
     except (TypeError, ValueError):
-        raise EngineError(f"version must be an integer, got {candidate!r}", status=422, code="bad_version",
-                          issues=[Issue("bad_version", "version must be an integer", field="version")]) from None
+        raise EngineError(
+            f"version must be an integer, got {candidate!r}",
+            status=422,
+            code="bad_version",
+            issues=[Issue("bad_version", "version must be an integer", field="version")],
+        ) from None
 
 
 def _etag(record: dict[str, Any]) -> dict[str, str]:
@@ -104,11 +127,15 @@ def get_form(form: str, svc: ServicesDep, lang: LocaleDep) -> dict[str, Any]:
     return {"ok": True, **form_summary(runtime, lang), "definition": definition, "json_schema": record_schema(runtime)}
 
 
-@router.get("/forms/{form}/records", dependencies=[Depends(known_params(
-    "filter", "sort", "limit", "cursor", "count", "expand", "q"))])
+@router.get(
+    "/forms/{form}/records",
+    dependencies=[Depends(known_params("filter", "sort", "limit", "cursor", "count", "expand", "q"))],
+)
 def list_records(
-    form: str, svc: ServicesDep, lang: LocaleDep,
-    filter: Annotated[list[str] | None, Query(description="path:op:value, e.g. account.industry:eq:it")] = None,  # noqa: A002
+    form: str,
+    svc: ServicesDep,
+    lang: LocaleDep,
+    filter: Annotated[list[str] | None, Query(description="path:op:value, e.g. account.industry:eq:it")] = None,
     sort: Annotated[str | None, Query(description="comma-separated keys, '-' for descending")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
@@ -118,8 +145,15 @@ def list_records(
 ) -> dict[str, Any]:
     """A page of records (keyset pagination: pass ``next_cursor`` back as ``cursor``)."""
     runtime = svc.catalog.form(form)
-    query = ListQuery(filters=tuple(_filter(raw) for raw in filter or []), sort=_sort(sort), limit=limit,
-                      cursor=cursor, count=count, expand=_names(expand), search=q)
+    query = ListQuery(
+        filters=tuple(_filter(raw) for raw in filter or []),
+        sort=_sort(sort),
+        limit=limit,
+        cursor=cursor,
+        count=count,
+        expand=_names(expand),
+        search=q,
+    )
     with svc.database.read() as connection:
         page = svc.lister.page(connection, runtime, query, lang)
     return {"ok": True, **page.to_dict()}
@@ -131,8 +165,12 @@ def _filter(raw: str) -> FilterSpec:
         return FilterSpec(parts[0], "eq", parts[1])
     if len(parts) == 3:
         return FilterSpec(*parts)
-    raise EngineError(f"filter '{raw}' should look like path:op:value", status=422, code="bad_filter",
-                      issues=[Issue("bad_filter", "expected path:op:value", field="filter", hint="e.g. tier:eq:core")])
+    raise EngineError(
+        f"filter '{raw}' should look like path:op:value",
+        status=422,
+        code="bad_filter",
+        issues=[Issue("bad_filter", "expected path:op:value", field="filter", hint="e.g. tier:eq:core")],
+    )
 
 
 def _sort(raw: str | None) -> tuple[tuple[str, bool], ...]:
@@ -159,8 +197,14 @@ def get_record(form: str, record_id: int, svc: ServicesDep, lang: LocaleDep) -> 
 
 
 @router.patch("/forms/{form}/records/{record_id}", dependencies=[NoParams], openapi_extra=RECORD_BODY)
-async def update_record(form: str, record_id: int, request: Request, svc: ServicesDep, lang: LocaleDep,
-                        if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+async def update_record(
+    form: str,
+    record_id: int,
+    request: Request,
+    svc: ServicesDep,
+    lang: LocaleDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
     """Change some fields; needs the version you read (If-Match or ``version``), 409 if it moved on."""
     body = await json_body(request)
     version = _version(if_match, body)
@@ -169,20 +213,28 @@ async def update_record(form: str, record_id: int, request: Request, svc: Servic
 
 
 @router.delete("/forms/{form}/records/{record_id}", status_code=204, dependencies=[NoParams])
-def delete_record(form: str, record_id: int, svc: ServicesDep, lang: LocaleDep,
-                  if_match: Annotated[str | None, Header()] = None) -> Response:
+def delete_record(
+    form: str, record_id: int, svc: ServicesDep, lang: LocaleDep, if_match: Annotated[str | None, Header()] = None
+) -> Response:
     """Delete a record (with If-Match, only if still at that version)."""
     svc.records.delete(form, record_id, version=_version(if_match, None), actor=Actor(locale=lang))
     return Response(status_code=204)
 
 
 @router.post("/forms/{form}/fields/{field}/files", status_code=201, dependencies=[NoParams])
-async def upload_file(form: str, field: str, file: Annotated[UploadFile, File()], svc: ServicesDep,
-                      lang: LocaleDep) -> JSONResponse:
+async def upload_file(
+    form: str, field: str, file: Annotated[UploadFile, File()], svc: ServicesDep, lang: LocaleDep
+) -> JSONResponse:
     """Upload a file for an attachment field; put the returned ``id`` into the record's field."""
     data = await file.read()
-    meta = svc.files.upload(form, field, name=file.filename or "file", data=data, locale=lang,
-                            content_type=file.content_type or "application/octet-stream")
+    meta = svc.files.upload(
+        form,
+        field,
+        name=file.filename or "file",
+        data=data,
+        locale=lang,
+        content_type=file.content_type or "application/octet-stream",
+    )
     return JSONResponse({"ok": True, "file": meta}, status_code=201)
 
 
@@ -212,6 +264,6 @@ def healthz(svc: ServicesDep) -> JSONResponse:
     try:
         with svc.database.read() as connection:
             connection.exec_driver_sql("SELECT 1")
-    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+    except Exception:
         return JSONResponse({"ok": False, "status": 503, "error": "database unreachable"}, status_code=503)
     return JSONResponse({"ok": True, "database": svc.database.dialect})

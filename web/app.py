@@ -60,6 +60,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(api.router)
     app.include_router(api.health_router)
     app.include_router(pages.router)
-    app.add_middleware(BodyLimitMiddleware, max_json=settings.max_json_bytes,  # type: ignore[arg-type]
-                       max_upload=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_json=settings.max_json_bytes,  # type: ignore[arg-type]
+        max_upload=settings.max_upload_bytes,
+    )
     return app

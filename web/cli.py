@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as error:  # noqa: BLE001 - the last line of defence for users
+    except Exception as error:
         if type(error).__module__.startswith("sqlalchemy"):
             _err(f"error: database problem: {str(error).splitlines()[0]}")
             return 1

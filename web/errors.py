@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.issues import EngineError, Issue
@@ -47,8 +47,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return render_error(request, EngineError("internal error; the server log has the details", status=500,
-                                                 code="internal"))
+        return render_error(
+            request, EngineError("internal error; the server log has the details", status=500, code="internal")
+        )
 
 
 class BodyLimitMiddleware:
@@ -93,6 +94,11 @@ class _BodyTooLarge(Exception):
 async def _too_large(send: object, limit: int) -> None:
     error = EngineError(f"request body larger than {limit} bytes", status=413, code="body_too_large")
     body = JSONResponse(error.to_dict()).body
-    await send({"type": "http.response.start", "status": 413,  # type: ignore[operator]
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,  # type: ignore[operator]
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})  # type: ignore[operator]

@@ -60,10 +60,16 @@ def index(request: Request, svc: ServicesDep, lang: LangParam = "zh") -> Respons
     """The installed apps and their forms."""
     locale = _lang(lang)
     forms = {rt.key: rt for rt in svc.catalog.forms()}
-    apps = [{"label": localize(a["label"] if isinstance(a["label"], str) else _label(a["label"]), locale),
-             "forms": [forms[k] for k in a["forms"] if k in forms]} for a in svc.catalog.apps()]
-    return request.app.state.templates.TemplateResponse(request, "index.html", {
-        "apps": apps, "lang": locale, "localize": localize})  # type: ignore[no-any-return]
+    apps = [
+        {
+            "label": localize(a["label"] if isinstance(a["label"], str) else _label(a["label"]), locale),
+            "forms": [forms[k] for k in a["forms"] if k in forms],
+        }
+        for a in svc.catalog.apps()
+    ]
+    return request.app.state.templates.TemplateResponse(
+        request, "index.html", {"apps": apps, "lang": locale, "localize": localize}
+    )  # type: ignore[no-any-return]
 
 
 def _label(raw: dict[str, str]) -> Any:
@@ -72,21 +78,37 @@ def _label(raw: dict[str, str]) -> Any:
     return LocalizedText(**raw)
 
 
-@router.get("/forms/{form}", response_class=HTMLResponse,
-            dependencies=[Depends(known_params("lang", "cursor", "q"))])
-def form_records(request: Request, form: str, svc: ServicesDep, lang: LangParam = "zh", cursor: str | None = None,
-                 q: str | None = None) -> Response:
+@router.get("/forms/{form}", response_class=HTMLResponse, dependencies=[Depends(known_params("lang", "cursor", "q"))])
+def form_records(
+    request: Request,
+    form: str,
+    svc: ServicesDep,
+    lang: LangParam = "zh",
+    cursor: str | None = None,
+    q: str | None = None,
+) -> Response:
     """A page of a form's records."""
     locale = _lang(lang)
     runtime = svc.catalog.form(form)
     columns = _columns(runtime)
     expand = tuple(f.key for f in columns if isinstance(f, EXPANDABLE))
     with svc.database.read() as connection:
-        page = svc.lister.page(connection, runtime, ListQuery(limit=50, cursor=cursor, expand=expand, search=q,
-                                                              count=True), locale)
-    return request.app.state.templates.TemplateResponse(request, "records.html", {  # type: ignore[no-any-return]
-        "runtime": runtime, "columns": columns, "page": page, "lang": locale, "localize": localize,
-        "display": display, "q": q or ""})
+        page = svc.lister.page(
+            connection, runtime, ListQuery(limit=50, cursor=cursor, expand=expand, search=q, count=True), locale
+        )
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "records.html",
+        {  # type: ignore[no-any-return]
+            "runtime": runtime,
+            "columns": columns,
+            "page": page,
+            "lang": locale,
+            "localize": localize,
+            "display": display,
+            "q": q or "",
+        },
+    )
 
 
 @router.get("/forms/{form}/{record_id}", response_class=HTMLResponse, dependencies=[Depends(known_params("lang"))])
@@ -99,8 +121,18 @@ def record_page(request: Request, form: str, record_id: int, svc: ServicesDep, l
         expand = tuple(f.key for f in runtime.definition.fields if isinstance(f, EXPANDABLE))
         svc.lister.expand(connection, runtime, [record], expand)
     definition = runtime.definition
-    sections = [(localize(s.section, locale), [f for k in s.fields if (f := definition.field(k))])
-                for s in definition.layout] or [("", list(definition.fields))]
-    return request.app.state.templates.TemplateResponse(request, "record.html", {  # type: ignore[no-any-return]
-        "runtime": runtime, "record": record, "sections": sections, "lang": locale, "localize": localize,
-        "display": display})
+    sections = [
+        (localize(s.section, locale), [f for k in s.fields if (f := definition.field(k))]) for s in definition.layout
+    ] or [("", list(definition.fields))]
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "record.html",
+        {  # type: ignore[no-any-return]
+            "runtime": runtime,
+            "record": record,
+            "sections": sections,
+            "lang": locale,
+            "localize": localize,
+            "display": display,
+        },
+    )

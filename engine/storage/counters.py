@@ -16,9 +16,7 @@ def next_value(connection: Connection, *, form: str, field: str, period: str) ->
     """
     c = system.counters
     key = (c.c.form_key == form) & (c.c.field_key == field) & (c.c.period == period)
-    updated = connection.execute(
-        sa.update(c).where(key).values(value=c.c.value + 1).returning(c.c.value)
-    ).scalar()
+    updated = connection.execute(sa.update(c).where(key).values(value=c.c.value + 1).returning(c.c.value)).scalar()
     if updated is not None:
         return int(updated)
     if connection.dialect.name == "postgresql":

@@ -14,10 +14,7 @@ from engine.storage import system
 
 def add_departments(connection: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     """Insert departments (``id``, ``name``, ``parent``); return how many."""
-    values = [
-        {"id": r["id"], "name": r["name"], "parent_id": r.get("parent"), "head_id": r.get("head")}
-        for r in rows
-    ]
+    values = [{"id": r["id"], "name": r["name"], "parent_id": r.get("parent"), "head_id": r.get("head")} for r in rows]
     if values:
         connection.execute(sa.insert(system.departments), values)
     return len(values)

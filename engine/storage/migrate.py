@@ -103,9 +103,7 @@ class Planner:
 
         def run(connection: Connection) -> None:
             registry = tables.TableRegistry()
-            referenced = {c.references.table for c in spec.columns if c.references} | {
-                spec.parent or spec.name
-            }
+            referenced = {c.references.table for c in spec.columns if c.references} | {spec.parent or spec.name}
             for other in referenced - {spec.name} - set(registry.metadata.tables):
                 sa.Table(other, registry.metadata, autoload_with=connection)
             registry.build(spec).create(connection)
@@ -239,9 +237,7 @@ class Planner:
                     )
                     continue
 
-            def run(
-                connection: Connection, columns: tuple[str, ...] = columns, unique: bool = unique
-            ) -> None:
+            def run(connection: Connection, columns: tuple[str, ...] = columns, unique: bool = unique) -> None:
                 tables.create_index(connection, spec.name, columns, unique=unique)
 
             if not _index_exists(self.connection, spec.name, columns, unique):
@@ -263,9 +259,7 @@ def load_columns(connection: Connection, table: str) -> dict[str, StoredColumn]:
     t = system.form_columns
     rows = connection.execute(sa.select(t).where(t.c.table_name == table)).mappings()
     return {
-        r["column_name"]: StoredColumn(
-            table, r["column_name"], r["field_key"], r["type_signature"], r["state"]
-        )
+        r["column_name"]: StoredColumn(table, r["column_name"], r["field_key"], r["type_signature"], r["state"])
         for r in rows
     }
 
@@ -287,18 +281,14 @@ def record_column(connection: Connection, table: str, column: ColumnSpec, name: 
 def set_state(connection: Connection, table: str, column: str, state: str) -> None:
     """Mark a recorded column active or retired."""
     t = system.form_columns
-    connection.execute(
-        sa.update(t).where(t.c.table_name == table, t.c.column_name == column).values(state=state)
-    )
+    connection.execute(sa.update(t).where(t.c.table_name == table, t.c.column_name == column).values(state=state))
 
 
 def rename_record(connection: Connection, table: str, old: str, new: str) -> None:
     """Follow a column rename in the records of columns."""
     t = system.form_columns
     connection.execute(
-        sa.update(t)
-        .where(t.c.table_name == table, t.c.column_name == old)
-        .values(column_name=new, field_key=new)
+        sa.update(t).where(t.c.table_name == table, t.c.column_name == old).values(column_name=new, field_key=new)
     )
 
 
@@ -315,9 +305,7 @@ def dry_run(connection: Connection, table: str, column: str, converter: Converte
     return failures
 
 
-def convert_column(
-    connection: Connection, table: str, column: ColumnSpec, kept: str, converter: Converter
-) -> None:
+def convert_column(connection: Connection, table: str, column: ColumnSpec, kept: str, converter: Converter) -> None:
     """Keep the old column as ``kept`` and fill a new one with converted values."""
     tables.rename_column(connection, table, column.name, kept)
     tables.add_column(connection, table, column)
@@ -325,9 +313,7 @@ def convert_column(
     rows = connection.execute(sa.select(t.c.id, t.c[kept]).where(t.c[kept].is_not(None))).all()
     updates = [{"row_id": row_id, "value": converter(value)} for row_id, value in rows]
     if updates:
-        statement = (
-            sa.update(t).where(t.c.id == sa.bindparam("row_id")).values({column.name: sa.bindparam("value")})
-        )
+        statement = sa.update(t).where(t.c.id == sa.bindparam("row_id")).values({column.name: sa.bindparam("value")})
         connection.execute(statement, updates)
 
 
@@ -336,10 +322,6 @@ def count_duplicates(connection: Connection, table: str, columns: tuple[str, ...
     t = sa.table(table, *(sa.column(c) for c in columns))
     cols = [t.c[c] for c in columns]
     grouped = (
-        sa.select(*cols)
-        .where(*(c.is_not(None) for c in cols))
-        .group_by(*cols)
-        .having(sa.func.count() > 1)
-        .subquery()
+        sa.select(*cols).where(*(c.is_not(None) for c in cols)).group_by(*cols).having(sa.func.count() > 1).subquery()
     )
     return int(connection.execute(sa.select(sa.func.count()).select_from(grouped)).scalar_one())

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,15 +63,21 @@ class SortKey:
     desc: bool = False
 
 
+_ORDERING: dict[str, Callable[[ColumnElement[Any], Any], ColumnElement[bool]]] = {
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+
+
 def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
     if op == "eq":
         return column.is_(None) if value is None else column == value
     if op == "ne":
         return column.is_not(None) if value is None else sa.or_(column != value, column.is_(None))
-    if op in ("lt", "lte", "gt", "gte"):
-        return {"lt": column < value, "lte": column <= value, "gt": column > value, "gte": column >= value}[
-            op
-        ]
+    if op in _ORDERING:
+        return _ORDERING[op](column, value)
     if op == "in":
         return column.in_(list(value))
     if op == "between":
@@ -81,9 +88,7 @@ def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[b
     if op == "starts_with":
         return column.startswith(str(value), autoescape=True)
     if op == "is_empty":
-        empty = (
-            sa.or_(column.is_(None), column == "") if isinstance(column.type, sa.String) else column.is_(None)
-        )
+        empty = sa.or_(column.is_(None), column == "") if isinstance(column.type, sa.String) else column.is_(None)
         return empty if value else sa.not_(empty)
     raise EngineError(f"unknown operator '{op}'", status=422, code="unknown_operator")
 
@@ -96,10 +101,7 @@ def _json_contains(column: ColumnElement[Any], dialect: str, op: str, value: Any
     if dialect == "postgresql":
         return sa.or_(*(column.op("@>")(sa.cast(json.dumps([v]), column.type)) for v in values))
     return sa.or_(
-        *(
-            sa.cast(column, sa.Text).contains(json.dumps(v, ensure_ascii=False), autoescape=True)
-            for v in values
-        )
+        *(sa.cast(column, sa.Text).contains(json.dumps(v, ensure_ascii=False), autoescape=True) for v in values)
     )
 
 
@@ -143,9 +145,7 @@ def decode_cursor(cursor: str, count: int) -> list[Any]:
     except (ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != count:
-        raise EngineError(
-            "invalid cursor; use the next_cursor of a previous page", status=422, code="bad_cursor"
-        )
+        raise EngineError("invalid cursor; use the next_cursor of a previous page", status=422, code="bad_cursor")
     return values
 
 
@@ -159,9 +159,7 @@ def _plain(value: Any) -> Any:
 
 def order_columns(table: sa.Table, sort: Sequence[SortKey]) -> list[tuple[ColumnElement[Any], bool]]:
     """Return (column, desc) pairs with ``id`` appended as the final tie-breaker."""
-    pairs: list[tuple[ColumnElement[Any], bool]] = [
-        (table.c[s.column], s.desc) for s in sort if s.column != "id"
-    ]
+    pairs: list[tuple[ColumnElement[Any], bool]] = [(table.c[s.column], s.desc) for s in sort if s.column != "id"]
     id_desc = next((s.desc for s in sort if s.column == "id"), False)
     return [*pairs, (table.c.id, id_desc)]
 
@@ -216,9 +214,7 @@ def _after(column: ColumnElement[Any], desc: bool, value: Any) -> ColumnElement[
     return sa.or_(beyond, column.is_(None))
 
 
-def capped_count(
-    connection: sa.engine.Connection, base: sa.Select[Any], cap: int = COUNT_CAP
-) -> tuple[int, bool]:
+def capped_count(connection: sa.engine.Connection, base: sa.Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
     """Count rows of ``base`` up to ``cap``; return (count, capped)."""
     limited = base.with_only_columns(sa.literal(1)).order_by(None).limit(cap + 1).subquery()
     count = int(connection.execute(sa.select(sa.func.count()).select_from(limited)).scalar_one())

@@ -42,9 +42,7 @@ def sql_type(column: ColumnSpec) -> Any:
         return sa.String(column.length or 255)
     if kind == "decimal":
         scale = column.scale or 0
-        return sa.Numeric(column.precision or 20, scale, asdecimal=True).with_variant(
-            SQLiteDecimal(scale), "sqlite"
-        )
+        return sa.Numeric(column.precision or 20, scale, asdecimal=True).with_variant(SQLiteDecimal(scale), "sqlite")
     if kind == "json":
         return sa.JSON().with_variant(JSONB(), "postgresql")
     simple: dict[str, Any] = {
@@ -82,11 +80,7 @@ class TableRegistry:
     def _column(self, column: ColumnSpec) -> sa.Column[Any]:
         args: list[Any] = []
         if column.references:
-            args.append(
-                sa.ForeignKey(
-                    f"{column.references.table}.id", ondelete=ON_DELETE[column.references.on_delete]
-                )
-            )
+            args.append(sa.ForeignKey(f"{column.references.table}.id", ondelete=ON_DELETE[column.references.on_delete]))
         return sa.Column(column.name, sql_type(column), *args, nullable=True)
 
 
@@ -140,9 +134,7 @@ def create_index(connection: Connection, table: str, columns: tuple[str, ...], *
 
 def drop_index(connection: Connection, table: str, columns: tuple[str, ...], *, unique: bool) -> None:
     """Drop an index created by :func:`create_index`, if it exists."""
-    connection.exec_driver_sql(
-        f"DROP INDEX IF EXISTS {quote(connection, index_name(table, columns, unique=unique))}"
-    )
+    connection.exec_driver_sql(f"DROP INDEX IF EXISTS {quote(connection, index_name(table, columns, unique=unique))}")
 
 
 def add_column(connection: Connection, table: str, column: ColumnSpec) -> None:

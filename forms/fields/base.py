@@ -19,8 +19,9 @@ from engine.i18n import Label
 from engine.issues import Issue
 from engine.storage.spec import ColumnSpec, TableSpec
 
-RESERVED_KEYS = frozenset({"id", "version", "created_at", "created_by", "updated_at", "updated_by",
-                           "form_version", "parent_id", "position"})
+RESERVED_KEYS = frozenset(
+    {"id", "version", "created_at", "created_by", "updated_at", "updated_by", "form_version", "parent_id", "position"}
+)
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,49}$"
 FieldKey = Annotated[str, Field(pattern=KEY_PATTERN)]
 Storage = Literal["column", "children", "links"]
@@ -80,9 +81,18 @@ class FieldBase(BaseModel):
         if self.storage != "column":
             return ()
         base = self.column_kind()
-        return (ColumnSpec(name=self.key, kind=base.kind, length=base.length, precision=base.precision,
-                           scale=base.scale, unique=self.unique, index=self.index or base.index,
-                           references=base.references),)
+        return (
+            ColumnSpec(
+                name=self.key,
+                kind=base.kind,
+                length=base.length,
+                precision=base.precision,
+                scale=base.scale,
+                unique=self.unique,
+                index=self.index or base.index,
+                references=base.references,
+            ),
+        )
 
     def side_table(self, owner: str) -> TableSpec | None:
         """Return the child or link table this field needs, if it stores outside its form's table."""
@@ -101,8 +111,14 @@ class FieldBase(BaseModel):
         if self.default is None:
             return []
         if isinstance(self.default, str) and self.default.startswith("="):
-            return [Issue("unsupported_default", "expression defaults ('=...') are not supported yet",
-                          pointer=f"{pointer}/default", hint="use a literal value for now")]
+            return [
+                Issue(
+                    "unsupported_default",
+                    "expression defaults ('=...') are not supported yet",
+                    pointer=f"{pointer}/default",
+                    hint="use a literal value for now",
+                )
+            ]
         return self.check_value(self.default, f"{pointer}/default", what="default")
 
     def check_value(self, value: Any, pointer: str, *, what: str) -> list[Issue]:
@@ -111,8 +127,13 @@ class FieldBase(BaseModel):
             TypeAdapter(self.value_type(_no_children)).validate_python(value)
         except PydanticValidationError as error:
             first = error.errors()[0]
-            return [Issue(f"invalid_{what}", f"{what} {value!r} is not valid for field '{self.key}': "
-                          f"{first['msg']}", pointer=pointer)]
+            return [
+                Issue(
+                    f"invalid_{what}",
+                    f"{what} {value!r} is not valid for field '{self.key}': {first['msg']}",
+                    pointer=pointer,
+                )
+            ]
         return []
 
 
@@ -126,7 +147,8 @@ FIELD_TYPES: dict[str, type[FieldBase]] = {}
 
 def register(cls: F) -> F:
     """Register a field-type class under its ``type`` literal."""
-    annotation = cls.model_fields["type"].annotation
+    model: type[BaseModel] = cls
+    annotation = model.model_fields["type"].annotation
     name = getattr(annotation, "__args__", (None,))[0]
     if not isinstance(name, str) or name in FIELD_TYPES:
         raise TypeError(f"field type {cls.__name__} needs a unique Literal 'type'")

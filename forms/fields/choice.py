@@ -86,8 +86,8 @@ class MultiSelectField(_Choice):
     max_items: Annotated[int, Field(ge=1)] | None = None
 
     def value_type(self, compile_model: ModelCompiler) -> Any:
-        items = Annotated[list[self._one_value()], Field(min_length=self.min_items,  # type: ignore[misc]
-                                                         max_length=self.max_items)]
+        item_list: Any = list.__class_getitem__(self._one_value())
+        items = Annotated[item_list, Field(min_length=self.min_items, max_length=self.max_items)]
         return Annotated[items, AfterValidator(_unique_items)]
 
     def json_schema(self) -> dict[str, Any]:

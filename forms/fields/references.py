@@ -63,10 +63,17 @@ class _MultiReference(FieldBase):
         raise NotImplementedError
 
     def side_table(self, owner: str) -> TableSpec:
-        target = ColumnSpec("target_id", "bigint", nullable=False, index=True,
-                            references=ForeignKey(self.referenced_table(), "cascade"))
-        return TableSpec(f"{owner}__{self.key}", (target,), parent=owner, system_columns=False,
-                         unique_together=(("parent_id", "target_id"),), owner_field=self.key)
+        target = ColumnSpec(
+            "target_id", "bigint", nullable=False, index=True, references=ForeignKey(self.referenced_table(), "cascade")
+        )
+        return TableSpec(
+            f"{owner}__{self.key}",
+            (target,),
+            parent=owner,
+            system_columns=False,
+            unique_together=(("parent_id", "target_id"),),
+            owner_field=self.key,
+        )
 
 
 @register
@@ -136,7 +143,7 @@ class SubtableField(FieldBase):
     operators = frozenset({"is_empty"})
     aggregates = frozenset({"count"})
     sortable = False
-    fields: Annotated[list["AnyField"], Field(min_length=1)]
+    fields: Annotated[list[AnyField], Field(min_length=1)]
     min_rows: Annotated[int, Field(ge=0)] | None = None
     max_rows: Annotated[int, Field(ge=1, le=10_000)] | None = None
 

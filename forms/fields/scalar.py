@@ -37,8 +37,12 @@ class _TextLike(FieldBase):
         return self.max_length or self.default_max_length
 
     def value_type(self, compile_model: ModelCompiler) -> Any:
-        return Annotated[str, StringConstraints(min_length=self.min_length, max_length=self.effective_max_length,
-                                                pattern=self._pattern())]
+        return Annotated[
+            str,
+            StringConstraints(
+                min_length=self.min_length, max_length=self.effective_max_length, pattern=self._pattern()
+            ),
+        ]
 
     def _pattern(self) -> str | None:
         return self.fixed_pattern
@@ -211,7 +215,7 @@ class RatingField(FieldBase):
 
 @register
 class BooleanField(FieldBase):
-    """Yes or no."""
+    """A yes/no value (a checkbox or switch)."""
 
     type: Literal["boolean"]
     operators = frozenset({"eq", "ne", "is_empty"})

@@ -77,9 +77,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(40)),
         sa.Column("active", sa.Boolean, nullable=False),
         sa.Column("locale", sa.String(10), nullable=False),
-        sa.Column(
-            "department_id", sa.BigInteger, sa.ForeignKey("tessera_departments.id", ondelete="SET NULL")
-        ),
+        sa.Column("department_id", sa.BigInteger, sa.ForeignKey("tessera_departments.id", ondelete="SET NULL")),
         sa.Column("created_at", sa.DateTime, nullable=False),
     )
     op.create_table(
