@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from engine.i18n import Locale, localize, parse_accept_language
@@ -185,7 +186,8 @@ def _names(raw: str | None) -> tuple[str, ...]:
 async def create_record(form: str, request: Request, svc: ServicesDep, lang: LocaleDep) -> JSONResponse:
     """Create a record; answers 201 with the stored record, 422 with every problem, 409 on a unique clash."""
     body = await json_body(request)
-    record = svc.records.create(form, body, actor=Actor(locale=lang))
+    # Database work runs in the thread pool so one slow write never blocks the event loop.
+    record = await run_in_threadpool(svc.records.create, form, body, actor=Actor(locale=lang))
     return JSONResponse({"ok": True, "record": record}, status_code=201, headers=_etag(record))
 
 
@@ -208,7 +210,9 @@ async def update_record(
     """Change some fields; needs the version you read (If-Match or ``version``), 409 if it moved on."""
     body = await json_body(request)
     version = _version(if_match, body)
-    record = svc.records.update(form, record_id, body, version=version, actor=Actor(locale=lang))
+    record = await run_in_threadpool(
+        svc.records.update, form, record_id, body, version=version, actor=Actor(locale=lang)
+    )
     return JSONResponse({"ok": True, "record": record}, headers=_etag(record))
 
 
@@ -227,7 +231,8 @@ async def upload_file(
 ) -> JSONResponse:
     """Upload a file for an attachment field; put the returned ``id`` into the record's field."""
     data = await file.read()
-    meta = svc.files.upload(
+    meta = await run_in_threadpool(
+        svc.files.upload,
         form,
         field,
         name=file.filename or "file",
