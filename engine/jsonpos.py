@@ -21,6 +21,7 @@ _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
 MAX_DEPTH = 200
 MAX_INTEGER_DIGITS = 4000
 _BOM = "\ufeff"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class JsonSyntaxError(Exception):
@@ -90,6 +91,9 @@ class _Parser:
             text, end = scanstring(self.text, offset + 1, True)
         except json.JSONDecodeError as error:
             raise JsonSyntaxError(error.msg, error.pos) from None
+        if _SURROGATE.search(text):
+            # "\ud800" alone is JSON but not Unicode: it cannot be stored or validated later
+            raise JsonSyntaxError("a \\u escape gives a lone surrogate, which is not valid Unicode", offset)
         return str(text), int(end)
 
     def scalar(self, offset: int) -> tuple[Any, int]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from engine.definitions.base import KEY_PATTERN, Definition, DefinitionKey, register_kind
+from engine.definitions.document import to_json_text
 from engine.i18n import Label
 from engine.issues import Issue, suggest
 from forms.fields import FIELD_TYPES, RESERVED_KEYS, FieldBase
@@ -164,7 +165,7 @@ def _raw_entries(raw: Any) -> tuple[_FieldEntry, ...]:
 def _raw_entry(index: int, raw: Any) -> _FieldEntry:
     """Describe one field of a document that failed validation (its errors are reported already)."""
     try:
-        return _entry(index, _field_adapter().validate_python(raw))
+        return _entry(index, _field_adapter().validate_json(to_json_text(raw), strict=True))
     except Exception:  # noqa: S110 - its errors are reported by the whole-document validation
         pass
     data: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -195,9 +196,7 @@ def _field_list_issues(entries: tuple[_FieldEntry, ...], pointer: str, *, nested
         at = f"{pointer}/{entry.index}"
         if entry.key is not None and counts[entry.key] > 1:
             issues.append(
-                Issue(
-                    "duplicate_field", f"field key '{entry.key}' is used more than once", pointer=f"{at}/key"
-                )
+                Issue("duplicate_field", f"field key '{entry.key}' is used more than once", pointer=f"{at}/key")
             )
         if entry.key in RESERVED_KEYS:
             issues.append(

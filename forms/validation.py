@@ -6,6 +6,7 @@ All problems of a submission are reported at once, per field key (sub-table rows
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
@@ -60,7 +61,7 @@ def compile_model(form: FormDefinition, use: Use) -> type[BaseModel]:
 
 
 def validate_submission(form: FormDefinition, raw: Any, *, use: Use, locale: Locale) -> dict[str, Any]:
-    """Validate ``raw`` and return only the values it provided (defaults added on create).
+    """Validate ``raw`` and return the values it provided, plus field defaults on create.
 
     Raises:
         ValidationError: with one issue per problem, each naming its field.
@@ -70,6 +71,9 @@ def validate_submission(form: FormDefinition, raw: Any, *, use: Use, locale: Loc
             message("not_an_object", locale), [Issue("not_an_object", message("not_an_object", locale))]
         )
     model = compile_model(form, use)
+    if use != "update":
+        defaults = {f.key: f.default for f in accepted_fields(form, use) if f.default is not None and f.key not in raw}
+        raw = {**defaults, **raw} if defaults else raw
     try:
         validated = model.model_validate(raw)
     except PydanticValidationError as error:
@@ -77,12 +81,7 @@ def validate_submission(form: FormDefinition, raw: Any, *, use: Use, locale: Loc
         summary = "提交的数据有误" if locale == "zh" else "the submission is not valid"
         raise ValidationError(summary, issues) from None
     values = {key: getattr(validated, key) for key in validated.model_fields_set}
-    values = {key: _plain(value) for key, value in values.items()}
-    if use != "update":
-        for field in form.fields:
-            if field.key not in values and field.default is not None:
-                values[field.key] = field.default
-    return values
+    return {key: _plain(value) for key, value in values.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -117,7 +116,7 @@ def _issue(form: FormDefinition, detail: ErrorDetails, raw: dict[str, Any], use:
     elif detail.get("input", ...) is None:
         code = "required"
     for bound in ("ge", "le", "gt", "lt"):
-        if isinstance(ctx.get(bound), float) and float(ctx[bound]).is_integer():
+        if isinstance(ctx.get(bound), float | Decimal) and float(ctx[bound]).is_integer():
             ctx[bound] = int(ctx[bound])
     if code == "literal_error":
         ctx["expected"] = ctx.get("expected", "").replace("'", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.i18n import Label
 from engine.issues import Issue
@@ -36,6 +36,14 @@ class Definition(BaseModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     label: Label
     description: Label | None = None
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, value: Any) -> Any:
+        # Literal[1] lets `true` through (True == 1), even in strict mode; the JSON Schema does not
+        if isinstance(value, bool):
+            raise ValueError("schema_version must be the number 1, not true or false")
+        return value
 
     def local_issues(self) -> list[Issue]:
         """Return problems found in this document alone (pointers relative to it)."""

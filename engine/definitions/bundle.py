@@ -52,26 +52,41 @@ class AppBundle:
 
 
 def _documents(root: Path) -> list[Path]:
-    files = [
-        p for p in root.rglob("*.json") if not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
+    files = [p for p in root.rglob("*.json") if not any(part.startswith(".") for part in p.relative_to(root).parts)]
     return sorted(files, key=lambda p: (p.name != "app.json", str(p)))
 
 
 def _read(path: Path, display: str) -> tuple[str | None, list[Issue]]:
     try:
         if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            return None, [Issue("too_large", f"file larger than {MAX_DOCUMENT_BYTES} bytes", file=display)]
-        return path.read_text(encoding="utf-8"), []
-    except UnicodeDecodeError as error:
-        return None, [Issue("encoding", f"not UTF-8 text: {error.reason}", file=display)]
+            return None, [Issue("too_large", f"file larger than {MAX_DOCUMENT_BYTES} bytes", file=display, pointer="")]
+        raw = path.read_bytes()
     except OSError as error:
-        return None, [Issue("unreadable", f"cannot read file: {error.strerror}", file=display)]
+        return None, [Issue("unreadable", f"cannot read file: {error.strerror}", file=display, pointer="")]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as error:
+        line, col = _byte_position(raw, error.start)
+        return None, [
+            Issue(
+                "encoding",
+                f"not UTF-8 text: {error.reason}",
+                file=display,
+                pointer="",
+                line=line,
+                col=col,
+                hint="save the file as UTF-8",
+            )
+        ]
 
 
-def load_bundle(
-    root: Path | str, *, display_root: Path | None = None
-) -> tuple[AppBundle | None, list[Issue]]:
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Return line:col (in characters) of a byte offset in text that is UTF-8 up to there."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    return raw.count(b"\n", 0, offset) + 1, len(raw[line_start:offset].decode("utf-8", "replace")) + 1
+
+
+def load_bundle(root: Path | str, *, display_root: Path | None = None) -> tuple[AppBundle | None, list[Issue]]:
     """Load every document of the bundle at ``root`` and check them together.
 
     Every problem of every file is reported: a document that fails validation still

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +95,9 @@ def locate(issue: Issue, parsed: ParsedJson, file: str | None) -> Issue:
 def validate_document(value: Any) -> tuple[Definition | None, list[Issue]]:
     """Validate a parsed JSON value against the model of its ``kind``.
 
-    When the model does not validate, the kind's :meth:`Definition.partial_issues` add the
+    Validation has JSON semantics, as the published JSON Schema has: strict types (no
+    ``"80"`` for a number, no ``"yes"`` for a boolean), dates as ISO strings. When the model
+    does not validate, the kind's :meth:`Definition.partial_issues` add the
     document-level problems that the validation error hid.
 
     Args:
@@ -126,7 +129,7 @@ def validate_document(value: Any) -> tuple[Definition | None, list[Issue]]:
             )
         ]
     try:
-        return model.model_validate(value), []
+        return model.model_validate_json(to_json_text(value), strict=True), []
     except PydanticValidationError as error:
         issues = issues_from_errors(error.errors(), model, value)
     except Exception as error:  # a validator bug must not turn bad input into a crash
@@ -141,6 +144,11 @@ def _crash_issue(error: Exception) -> Issue:
         pointer="",
         hint="this is a bug in Tessera; please report it with this document",
     )
+
+
+def to_json_text(value: Any) -> str:
+    """Serialise a parsed JSON value again, for strict validation in pydantic's JSON mode."""
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _unique(issues: list[Issue]) -> list[Issue]:

@@ -50,20 +50,18 @@ def issues_from_errors(details: list[ErrorDetails], model: type[BaseModel], valu
         Issues with pointers into ``value``; errors of one union are merged.
     """
     located = [_locate(detail, value) for detail in details]
-    specific = [item.pointer for item in located if not item.ends_in_member]
+    covered = {ancestor for item in located if not item.ends_in_member for ancestor in _ancestors(item.pointer)}
     groups: dict[str, list[_Located]] = {}
     order: list[Issue | str] = []
     for item in located:
         if not item.ends_in_member:
             order.append(issue_from_error(item.detail, model, value))
-        elif not any(_within(pointer, item.pointer) for pointer in specific):
+        elif item.pointer not in covered:  # a more specific error explains this member's rejection
             if item.pointer not in groups:
                 groups[item.pointer] = []
                 order.append(item.pointer)
             groups[item.pointer].append(item)
-    return [
-        entry if isinstance(entry, Issue) else _union_issue(groups[entry], model, value) for entry in order
-    ]
+    return [entry if isinstance(entry, Issue) else _union_issue(groups[entry], model, value) for entry in order]
 
 
 def issue_from_error(detail: ErrorDetails, model: type[BaseModel], value: Any) -> Issue:
@@ -116,13 +114,13 @@ def _union_issue(items: list[_Located], model: type[BaseModel], value: Any) -> I
         return issue_from_error(items[0].detail, model, value)
     first, *others = (item.detail["msg"] for item in items)
     rest = [message.removeprefix("Input should be ") for message in others]
-    return Issue(
-        "invalid_type", f"{_where(items[0].path)}: {', or '.join([first, *rest])}", pointer=items[0].pointer
-    )
+    return Issue("invalid_type", f"{_where(items[0].path)}: {', or '.join([first, *rest])}", pointer=items[0].pointer)
 
 
-def _within(pointer: str, ancestor: str) -> bool:
-    return pointer == ancestor or pointer.startswith(ancestor + "/")
+def _ancestors(pointer: str) -> list[str]:
+    """Return ``pointer`` and every pointer above it ("/a/b" -> "", "/a", "/a/b")."""
+    tokens = pointer.split("/")
+    return ["/".join(tokens[:count]) for count in range(1, len(tokens) + 1)]
 
 
 def _where(path: tuple[Any, ...]) -> str:
@@ -145,8 +143,12 @@ def _locate(detail: ErrorDetails, value: Any) -> _Located:
     path: list[Any] = []
     current = value
     ends_in_member = False
+    tagged: Any = None  # the object whose union tag the location has named already
     for position, part in enumerate(loc):
         last = position == len(loc) - 1
+        if isinstance(current, dict) and current is not tagged and current.get("type") == part:
+            tagged = current  # a currency field's loc is (..., 'currency', 'currency'): tag, then option
+            continue
         in_object = isinstance(current, dict) and isinstance(part, str) and part in current
         if in_object or (isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)):
             current = current[part]
@@ -171,10 +173,11 @@ def _annotation_at(model: type[BaseModel], loc: tuple[Any, ...], value: Any) -> 
     annotation: Any = model
     data = value
     for part in loc:
+        was_union = _is_union(annotation)
         annotation = _unwrap(annotation, data)
         if _is_model(annotation):
             info = _model_field(annotation, str(part))
-            if info is None:
+            if info is None or (was_union and part in _union_tags(annotation, "type")):
                 continue  # a union member's name
             annotation, data = info.annotation, data.get(part) if isinstance(data, dict) else None
         elif isinstance(part, int) and isinstance(data, list):
@@ -190,12 +193,21 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...], value: Any) -> l
     return []
 
 
-def _union_tags(annotation: Any, discriminator: str) -> list[str]:
-    """Return the tags of a discriminated union's members."""
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(_strip_annotated(annotation)) in (Union, types.UnionType)
+
+
+def _strip_annotated(annotation: Any) -> Any:
     while typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _union_tags(annotation: Any, discriminator: str) -> list[str]:
+    """Return the tags of a discriminated union's members (of one model, for a model)."""
+    annotation = _strip_annotated(annotation)
     tags: list[str] = []
-    for member in typing.get_args(annotation):
+    for member in typing.get_args(annotation) or (annotation,):
         info = _model_field(member, discriminator) if _is_model(member) else None
         if info is not None:
             tags += [str(tag) for tag in typing.get_args(info.annotation)]

@@ -8,12 +8,14 @@ through ``if type == ...`` chains.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 from engine.i18n import Label
 from engine.issues import Issue
@@ -34,6 +36,16 @@ ORDERED_AGGREGATES = frozenset({"count", "min", "max", "distinct_count"})
 COUNT_AGGREGATES = frozenset({"count", "distinct_count"})
 
 ModelCompiler = Callable[[tuple["FieldBase", ...], str], Any]
+
+
+def _not_bool(value: Any) -> Any:
+    # Lax int validation would take JSON true/false as 1/0 (a quantity, or user 1).
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
 
 
 class FieldBase(BaseModel):
@@ -124,7 +136,8 @@ class FieldBase(BaseModel):
     def check_value(self, value: Any, pointer: str, *, what: str) -> list[Issue]:
         """Check ``value`` against this field's value type, as an issue list."""
         try:
-            TypeAdapter(self.value_type(_no_children)).validate_python(value)
+            # JSON mode, strict: a definition's default must already have the JSON type ("yes" is no boolean).
+            TypeAdapter(self.value_type(_no_children)).validate_json(json.dumps(value), strict=True)
         except PydanticValidationError as error:
             first = error.errors()[0]
             return [

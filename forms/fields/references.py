@@ -7,10 +7,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 
 from engine.storage.spec import ColumnSpec, ForeignKey, OnDelete, TableSpec
-from forms.fields.base import CHOICE_OPERATORS, COUNT_AGGREGATES, FieldBase, FieldKey, ModelCompiler, register
+from forms.fields.base import (
+    CHOICE_OPERATORS,
+    COUNT_AGGREGATES,
+    FieldBase,
+    FieldKey,
+    ModelCompiler,
+    WholeNumber,
+    register,
+)
 from forms.fields.choice import _unique_items
 
-RecordId = Annotated[int, Field(ge=1, le=2**62)]
+RecordId = Annotated[WholeNumber, Field(ge=1, le=2**62)]
 USERS_TABLE = "tessera_users"
 DEPARTMENTS_TABLE = "tessera_departments"
 FORM_REFERENCE_PREFIX = "@form:"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -15,6 +16,8 @@ from forms.fields.base import (
     TEXT_OPERATORS,
     FieldBase,
     ModelCompiler,
+    WholeNumber,
+    is_simple_pattern,
     register,
 )
 
@@ -74,10 +77,8 @@ class TextField(_TextLike):
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
-        import re
-
-        if value is not None:
-            re.compile(value)
+        if value is not None and not is_simple_pattern(value):
+            raise ValueError(f"'{value}' is not a valid regular expression")
         return value
 
 
@@ -147,8 +148,10 @@ class _NumberLike(FieldBase):
 
     def value_type(self, compile_model: ModelCompiler) -> Any:
         bounds = Field(ge=self.min, le=self.max, allow_inf_nan=False)
-        if self.scale == 0:
-            return Annotated[int, Field(ge=self.min, le=self.max), Field(strict=False)]
+        if self.scale == 0:  # whole numbers: fractional bounds round inwards (int bounds must be ints)
+            low = None if self.min is None else math.ceil(self.min)
+            high = None if self.max is None else math.floor(self.max)
+            return Annotated[WholeNumber, Field(ge=low, le=high)]
         return Annotated[Decimal, bounds, _quantizer(self.scale)]
 
     def json_schema(self) -> dict[str, Any]:
@@ -204,7 +207,7 @@ class RatingField(FieldBase):
     max: Annotated[int, Field(ge=1, le=10)] = 5
 
     def value_type(self, compile_model: ModelCompiler) -> Any:
-        return Annotated[int, Field(ge=1, le=self.max)]
+        return Annotated[WholeNumber, Field(ge=1, le=self.max)]
 
     def json_schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": 1, "maximum": self.max}
