@@ -1,0 +1,143 @@
+"""Reproducible demo data for the KAM starter (kam_domain §9), pure standard library.
+
+Example::
+
+    from datetime import date
+    from templates.kam_starter.demo.generate import generate
+
+    data = generate(seed=20240601, today=date(2024, 6, 15))
+    for form_key, rows in data.records.items():  # dict order = a valid insert order
+        ...
+
+Or from the shell: ``python -m templates.kam_starter.demo.generate --today 2024-06-15 --out demo.json``.
+
+The same ``(seed, today)`` always gives the same data: every entity draws from its own named
+random stream (:class:`world.Streams`) and nothing iterates over an unordered set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from .accounts import plan_accounts
+from .activity import build_interactions, build_opportunities
+from .ecosystem import build_relations, build_sentiment_events
+from .financials import build_financials
+from .organisation import build_catalog, build_organisation
+from .people import build_contacts, build_team
+from .rollups import financial_rollups, finish_accounts
+from .scoring import fit_tiers
+from .world import COMPANY_REVENUE_12M, Clock, Row, Streams
+
+DEFAULT_SEED = 20240601
+INSERT_ORDER = (
+    "product_catalog",
+    "account",
+    "contact",
+    "account_team_member",
+    "account_financial_monthly",
+    "opportunity",
+    "interaction",
+    "account_relation",
+    "sentiment_event",
+)
+"""Targets before the forms that reference them (interaction -> opportunity is the only non-obvious one)."""
+
+__all__ = ["COMPANY_REVENUE_12M", "DEFAULT_SEED", "INSERT_ORDER", "DemoData", "generate"]
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The generated demo data set.
+
+    Attributes:
+        users: ``{"id", "login", "name", "email", "department"}`` per user; login ``admin`` is the admin.
+        departments: ``{"id", "name", "parent"}`` per department, parents first.
+        records: Form key -> rows in insert order; the dict order is a valid insert order. Each row has
+            an integer ``id`` (1..n per form) and values keyed by field key; relations hold target ids.
+    """
+
+    users: list[Row]
+    departments: list[Row]
+    records: dict[str, list[Row]]
+
+
+def generate(*, seed: int = DEFAULT_SEED, today: date | None = None) -> DemoData:
+    """Generate the KAM demo data set.
+
+    Args:
+        seed: Seed of every random stream.
+        today: Reference date; all dates are relative to it. Defaults to ``date.today()``.
+
+    Returns:
+        The users, departments and form records.
+    """
+    clock = Clock.at(today or date.today())
+    streams = Streams(seed)
+    names: set[str] = set()
+    organisation = build_organisation(streams("organisation"), names)
+    staff, catalog = organisation.staff, build_catalog()
+    accounts, anomalies = plan_accounts(streams, clock, staff, catalog)
+    build_financials(streams, clock, accounts, anomalies)
+    for account in accounts:
+        financial_rollups(account, clock)
+    fit_tiers(streams("tier-fit"), clock, accounts, catalog)
+    contacts = build_contacts(streams("contacts"), clock, accounts, staff, names, anomalies["R07"])
+    team = build_team(streams("team"), clock, accounts, staff)
+    opportunities = build_opportunities(streams("opportunities"), clock, accounts, contacts, catalog)
+    interactions = build_interactions(
+        streams("interactions"), clock, accounts, contacts, opportunities, staff, anomalies["R12"]
+    )
+    relations, defaulted = build_relations(streams("relations"), clock, accounts, anomalies)
+    events = build_sentiment_events(streams("events"), clock, accounts, anomalies, defaulted)
+    finish_accounts(clock, accounts, contacts, interactions, opportunities, events)
+    months = [month for account in accounts for month in account.months]
+    for i, month in enumerate(months, start=1):
+        month["id"] = i
+    records = {
+        "product_catalog": catalog,
+        "account": [a.row for a in accounts],
+        "contact": contacts,
+        "account_team_member": team,
+        "account_financial_monthly": months,
+        "opportunity": opportunities,
+        "interaction": interactions,
+        "account_relation": relations,
+        "sentiment_event": events,
+    }
+    ordered = {key: [_id_first(row) for row in records[key]] for key in INSERT_ORDER}
+    return DemoData(users=organisation.users, departments=organisation.departments, records=ordered)
+
+
+def _id_first(row: Row) -> Row:
+    return {"id": row["id"], **{key: value for key, value in row.items() if key != "id"}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print row counts and the key-account revenue share, or write the whole data set as JSON."""
+    parser = argparse.ArgumentParser(description="Generate the KAM starter demo data.")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    parser.add_argument("--out", help="write the data set to this JSON file")
+    args = parser.parse_args(argv)
+    data = generate(seed=args.seed, today=args.today)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            json.dump(asdict(data), handle, ensure_ascii=False, indent=1)
+    key = [a for a in data.records["account"] if a["tier"] != "general"]
+    print(
+        json.dumps(
+            {
+                "users": len(data.users),
+                **{k: len(v) for k, v in data.records.items()},
+                "key_revenue_share": round(sum(a["revenue_12m"] for a in key) / COMPANY_REVENUE_12M, 4),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
