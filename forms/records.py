@@ -8,7 +8,7 @@ the field. Web routes call these functions and nothing else.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +22,16 @@ from engine.storage.counters import next_value
 from engine.storage.database import Database
 from forms import autonumber
 from forms.catalog import Catalog, FormRuntime
+from forms.fields import FieldBase
 from forms.fields.other import AttachmentField, AutonumberField
-from forms.fields.references import DepartmentField, MultiUserField, UserField, _MultiReference, _SingleReference
+from forms.fields.references import (
+    DepartmentField,
+    MultiUserField,
+    SubtableField,
+    UserField,
+    _MultiReference,
+    _SingleReference,
+)
 from forms.messages import message
 from forms.rows import column_values, load_side_rows, record_json, utcnow, write_side_rows
 from forms.validation import Use, validate_submission
@@ -80,7 +88,7 @@ class RecordsService:
                 else "the record's version is required (If-Match header or 'version' in the body)"
             )
             raise ValidationError(text, [Issue("version_required", text, field="version")], code="version_required")
-        use: Use = "system" if actor.system else "update"
+        use: Use = "system_update" if actor.system else "update"
         values = validate_submission(runtime.definition, raw, use=use, locale=actor.locale)
         with self.database.begin() as connection:
             _check_references(connection, self.catalog, runtime, values, actor.locale)
@@ -185,24 +193,40 @@ def _reference_table(catalog: Catalog, field: Any) -> sa.Table:
     return catalog.form(field.target).table
 
 
+def _reference_uses(
+    fields: Sequence[FieldBase], values: Mapping[str, Any], prefix: str = ""
+) -> Iterator[tuple[FieldBase, str, set[int]]]:
+    """Yield (field, path, ids) for every reference value, including those in sub-table rows."""
+    for field in fields:
+        value = values.get(field.key)
+        if value is None:
+            continue
+        if isinstance(field, SubtableField):
+            for index, row in enumerate(value):
+                yield from _reference_uses(field.child_fields, row, f"{prefix}{field.key}[{index}].")
+        elif isinstance(field, _SingleReference | _MultiReference):
+            ids = set(value) if isinstance(value, list) else {value}
+            if ids:
+                yield field, prefix + field.key, ids
+
+
 def _check_references(
     connection: Connection, catalog: Catalog, runtime: FormRuntime, values: dict[str, Any], locale: Locale
 ) -> None:
-    """Check every referenced id exists: one query per reference field."""
-    issues: list[Issue] = []
-    for field in runtime.definition.fields:
-        value = values.get(field.key)
-        if value is None or not isinstance(field, _SingleReference | _MultiReference):
-            continue
-        wanted = set(value) if isinstance(value, list) else {value}
-        if not wanted:
-            continue
+    """Check every referenced id exists: one query per referenced table."""
+    uses = list(_reference_uses(runtime.definition.fields, values))
+    wanted: dict[str, tuple[sa.Table, set[int]]] = {}
+    for field, _path, ids in uses:
         table = _reference_table(catalog, field)
-        found = set(connection.execute(sa.select(table.c.id).where(table.c.id.in_(wanted))).scalars())
-        for missing in sorted(wanted - found):
-            issues.append(
-                Issue("not_found_reference", message("not_found_reference", locale, value=missing), field=field.key)
-            )
+        wanted.setdefault(table.name, (table, set()))[1].update(ids)
+    found: dict[str, set[int]] = {}
+    for name, (table, ids) in wanted.items():
+        found[name] = set(connection.execute(sa.select(table.c.id).where(table.c.id.in_(ids))).scalars())
+    issues = [
+        Issue("not_found_reference", message("not_found_reference", locale, value=missing), field=path)
+        for field, path, ids in uses
+        for missing in sorted(ids - found[_reference_table(catalog, field).name])
+    ]
     if issues:
         raise ValidationError(issues[0].message, issues)
 
@@ -260,6 +284,9 @@ def _conflict(
     groups: list[tuple[str, ...]] = [(f.key,) for f in runtime.definition.fields if f.unique]
     groups += [tuple(g) for g in runtime.definition.unique_together]
     issues: list[Issue] = []
+    if record_id is not None:  # an update may change one field of a group: compare with the stored others
+        stored = connection.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+        values = {**(stored or {}), **values}
     for group in groups:
         if any(values.get(key) is None for key in group):
             continue
