@@ -103,7 +103,7 @@ def main() -> None:
     from engine.issues import ValidationError
     from engine.storage.database import Database
     from forms.catalog import Catalog
-    from forms.validation import compile_model, validate_submission
+    from forms.validation import compile_form, validate_submission
     from web.schemas import record_schema
 
     with tempfile.TemporaryDirectory(prefix="tessera-bench-") as tmp:
@@ -116,7 +116,7 @@ def main() -> None:
     valid, invalid = submissions()
 
     start = time.perf_counter()
-    compile_model(form, "create")
+    compile_form(form, "create")
     compile_us = (time.perf_counter() - start) * 1e6
     start = time.perf_counter()
     schema = record_schema(runtime)

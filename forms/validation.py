@@ -6,12 +6,14 @@ All problems of a submission are reported at once, per field key (sub-table rows
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, Required
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import ConfigDict, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
+from typing_extensions import TypedDict
 
 from engine.i18n import Locale
 from engine.issues import Issue, ValidationError, did_you_mean
@@ -19,45 +21,67 @@ from forms.definition import FormDefinition
 from forms.fields import FieldBase
 from forms.messages import message
 
-Use = Literal["create", "update", "system"]
+Use = Literal["create", "update", "system", "system_update"]
+_PARTIAL: frozenset[str] = frozenset({"update", "system_update"})  # a partial change: no required, no defaults
 _STRICT = ConfigDict(extra="forbid", frozen=False)
 
 
-def _field_spec(field: FieldBase, use: Use, compile_model: Any) -> tuple[Any, Any]:
-    value_type = field.value_type(compile_model)
+def _field_spec(field: FieldBase, use: Use, compile_row: Any) -> tuple[Any, bool]:
+    """Return (annotation, must be present) of one field for ``use``."""
+    value_type = field.value_type(compile_row)
     if use == "create" and field.required and field.default is None:
-        return value_type, ...
+        return value_type, True
     if field.required:
-        return value_type, None  # may be left out of an update, but not set to null
-    return value_type | None, None
+        return value_type, False  # may be left out of an update, but not set to null
+    return value_type | None, False
 
 
-def _row_model(fields: tuple[FieldBase, ...], name: str) -> type[BaseModel]:
-    specs = {f.key: _field_spec(f, "create", _row_model) for f in fields}
-    model: type[BaseModel] = create_model(f"Row_{name}", __config__=_STRICT, **specs)  # type: ignore[call-overload]
-    return model
+def _typed_dict(name: str, fields: tuple[FieldBase, ...], use: Use) -> Any:
+    """A TypedDict of the fields: validating it returns a plain dict holding only the keys given."""
+    annotations: dict[str, Any] = {}
+    for field in fields:
+        annotation, present = _field_spec(field, use, _row_model)
+        annotations[field.key] = Required[annotation] if present else NotRequired[annotation]
+    shape: Any = TypedDict(name, annotations, total=False)  # type: ignore[misc]
+    setattr(shape, "__pydantic_config__", _STRICT)  # noqa: B010 - pydantic reads it from the class
+    return shape
+
+
+def _row_model(fields: tuple[FieldBase, ...], name: str) -> Any:
+    return _typed_dict(f"Row_{name}", fields, "create")
 
 
 def accepted_fields(form: FormDefinition, use: Use) -> tuple[FieldBase, ...]:
     """Return the fields a submission for ``use`` may set."""
-    if use == "system":
+    if use in ("system", "system_update"):
         return tuple(form.fields)
     return tuple(f for f in form.fields if not f.read_only and not f.system_filled)
 
 
-_MODELS: dict[tuple[int, Use], tuple[FormDefinition, type[BaseModel]]] = {}
+@dataclass(frozen=True)
+class CompiledForm:
+    """The validator of one form definition for one use, and the defaults it fills in."""
+
+    form: FormDefinition
+    adapter: TypeAdapter[dict[str, Any]]
+    defaults: dict[str, Any]
 
 
-def compile_model(form: FormDefinition, use: Use) -> type[BaseModel]:
-    """Compile (once per form definition object and use) the model that validates a submission."""
-    cached = _MODELS.get((id(form), use))
-    if cached is not None and cached[0] is form:
-        return cached[1]
-    base_use: Use = "update" if use == "update" else "create"
-    specs = {f.key: _field_spec(f, base_use, _row_model) for f in accepted_fields(form, use)}
-    model: type[BaseModel] = create_model(f"Submission_{form.key}_{use}", __config__=_STRICT, **specs)  # type: ignore[call-overload]
-    _MODELS[(id(form), use)] = (form, model)
-    return model
+_COMPILED: dict[tuple[int, Use], CompiledForm] = {}
+
+
+def compile_form(form: FormDefinition, use: Use) -> CompiledForm:
+    """Compile (once per form definition object and use) the validator of a submission."""
+    cached = _COMPILED.get((id(form), use))
+    if cached is not None and cached.form is form:
+        return cached
+    base_use: Use = "update" if use in _PARTIAL else "create"
+    fields = accepted_fields(form, use)
+    adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(_typed_dict(f"Submission_{form.key}_{use}", fields, base_use))
+    defaults = {} if use in _PARTIAL else {f.key: f.default for f in fields if f.default is not None}
+    compiled = CompiledForm(form, adapter, defaults)
+    _COMPILED[(id(form), use)] = compiled
+    return compiled
 
 
 def validate_submission(form: FormDefinition, raw: Any, *, use: Use, locale: Locale) -> dict[str, Any]:
@@ -70,26 +94,15 @@ def validate_submission(form: FormDefinition, raw: Any, *, use: Use, locale: Loc
         raise ValidationError(
             message("not_an_object", locale), [Issue("not_an_object", message("not_an_object", locale))]
         )
-    model = compile_model(form, use)
-    if use != "update":
-        defaults = {f.key: f.default for f in accepted_fields(form, use) if f.default is not None and f.key not in raw}
-        raw = {**defaults, **raw} if defaults else raw
+    compiled = compile_form(form, use)
+    if compiled.defaults:
+        raw = {**compiled.defaults, **raw}
     try:
-        validated = model.model_validate(raw)
+        return compiled.adapter.validate_python(raw)
     except PydanticValidationError as error:
         issues = [_issue(form, detail, raw, use, locale) for detail in error.errors(include_url=False)]
         summary = "提交的数据有误" if locale == "zh" else "the submission is not valid"
         raise ValidationError(summary, issues) from None
-    values = {key: getattr(validated, key) for key in validated.model_fields_set}
-    return {key: _plain(value) for key, value in values.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return {k: _plain(getattr(value, k)) for k in value.model_fields_set}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import ConfigDict, Field, JsonValue, field_validator
+from typing_extensions import TypedDict
 
 from engine.storage.spec import ColumnSpec
 from forms.fields.base import COUNT_AGGREGATES, TEXT_OPERATORS, FieldBase, ModelCompiler, register
@@ -48,10 +49,10 @@ class AutonumberField(FieldBase):
         return (ColumnSpec(self.key, "string", length=80, unique=True),)
 
 
-class AttachmentRef(BaseModel):
-    """A reference to an uploaded file in a submission (the upload answer's ``id``)."""
+class AttachmentRef(TypedDict):
+    """A reference to an uploaded file in a submission (the upload answer's ``id``; other keys ignored)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
 
     id: Annotated[str, Field(min_length=1, max_length=64)]
 
