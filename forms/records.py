@@ -62,15 +62,16 @@ class RecordsService:
         runtime = self.catalog.form(form_key)
         use: Use = "system" if actor.system else "create"
         values = validate_submission(runtime.definition, raw, use=use, locale=actor.locale)
-        with self.database.begin() as connection:
-            _check_references(connection, self.catalog, runtime, values, actor.locale)
-            _resolve_files(connection, runtime, values, actor.locale)
-            try:
-                with connection.begin_nested():
-                    record_id = self._insert(connection, runtime, values, actor)
-            except sa.exc.IntegrityError:
+        try:
+            with self.database.begin() as connection:
+                _check_references(connection, self.catalog, runtime, values, actor.locale)
+                _resolve_files(connection, runtime, values, actor.locale)
+                row = self._insert(connection, runtime, values, actor)
+                return self._record(connection, runtime, row)
+        except sa.exc.IntegrityError:
+            # The transaction is rolled back; find out, outside it, which unique value clashed.
+            with self.database.read() as connection:
                 raise _conflict(connection, runtime, values, None, actor.locale) from None
-            return self._fetch(connection, runtime, record_id)
 
     def get(self, form_key: str, record_id: int, *, actor: Actor) -> dict[str, Any]:
         """Return one record with its sub-table rows and links."""
@@ -90,25 +91,27 @@ class RecordsService:
             raise ValidationError(text, [Issue("version_required", text, field="version")], code="version_required")
         use: Use = "system_update" if actor.system else "update"
         values = validate_submission(runtime.definition, raw, use=use, locale=actor.locale)
-        with self.database.begin() as connection:
-            _check_references(connection, self.catalog, runtime, values, actor.locale)
-            _resolve_files(connection, runtime, values, actor.locale)
-            table = runtime.table
-            changes = {
-                **column_values(runtime.definition.fields, values),
-                "version": table.c.version + 1,
-                "updated_at": self.clock(),
-                "updated_by": actor.user_id,
-            }
-            statement = sa.update(table).where(table.c.id == record_id, table.c.version == version).values(changes)
-            try:
-                with connection.begin_nested():
-                    if connection.execute(statement).rowcount == 0:
-                        raise _stale(connection, runtime, record_id, version, actor.locale)
-                    write_side_rows(connection, runtime, record_id, values, replace=True)
-            except sa.exc.IntegrityError:
+        table = runtime.table
+        where = (table.c.id == record_id) & (table.c.version == version)
+        try:
+            with self.database.begin() as connection:
+                _check_references(connection, self.catalog, runtime, values, actor.locale)
+                _resolve_files(connection, runtime, values, actor.locale)
+                changes = {
+                    **column_values(runtime.definition.fields, values),
+                    "version": table.c.version + 1,
+                    "updated_at": self.clock(),
+                    "updated_by": actor.user_id,
+                }
+                statement = sa.update(table).where(where).values(changes).returning(*table.c)
+                row = connection.execute(statement).mappings().first()
+                if row is None:
+                    raise _stale(connection, runtime, record_id, version, actor.locale)
+                write_side_rows(connection, runtime, record_id, values, replace=True)
+                return self._record(connection, runtime, row)
+        except sa.exc.IntegrityError:
+            with self.database.read() as connection:
                 raise _conflict(connection, runtime, values, record_id, actor.locale) from None
-            return self._fetch(connection, runtime, record_id)
 
     def delete(self, form_key: str, record_id: int, *, version: int | None, actor: Actor) -> None:
         """Delete one record (and its child rows); refuse while other records point at it."""
@@ -148,7 +151,8 @@ class RecordsService:
         actor: Actor,
         *,
         record_id: int | None = None,
-    ) -> int:
+    ) -> sa.RowMapping:
+        """Insert the record and its side rows; return the stored main row."""
         now = self.clock()
         _fill_autonumbers(connection, runtime, values, now.date())
         row = {
@@ -162,19 +166,34 @@ class RecordsService:
         }
         if record_id is not None:
             row["id"] = record_id
-        new_id = int(
-            connection.execute(sa.insert(runtime.table).values(row).returning(runtime.table.c.id)).scalar_one()
-        )
-        write_side_rows(connection, runtime, new_id, values, replace=False)
-        return new_id
+        stored = connection.execute(_insert_statement(runtime.table), row).mappings().one()
+        write_side_rows(connection, runtime, stored["id"], values, replace=False)
+        return stored
 
     def _fetch(self, connection: Connection, runtime: FormRuntime, record_id: int) -> dict[str, Any]:
         row = connection.execute(sa.select(runtime.table).where(runtime.table.c.id == record_id)).mappings().first()
         if row is None:
             raise NotFoundError(f"{runtime.key} record {record_id} does not exist", code="unknown_record")
+        return self._record(connection, runtime, row)
+
+    @staticmethod
+    def _record(connection: Connection, runtime: FormRuntime, row: sa.RowMapping) -> dict[str, Any]:
+        """The record JSON of a stored main row, with its side rows (one query per side table)."""
         record = record_json(runtime, row)
         load_side_rows(connection, runtime, [record])
         return record
+
+
+_INSERTS: dict[int, tuple[sa.Table, sa.Insert]] = {}
+
+
+def _insert_statement(table: sa.Table) -> sa.Insert:
+    """``INSERT ... RETURNING *`` built once per table object (building statements is not free)."""
+    cached = _INSERTS.get(id(table))
+    if cached is None or cached[0] is not table:
+        cached = (table, sa.insert(table).returning(*table.c))
+        _INSERTS[id(table)] = cached
+    return cached[1]
 
 
 def _fill_autonumbers(connection: Connection, runtime: FormRuntime, values: dict[str, Any], today: dt.date) -> None:

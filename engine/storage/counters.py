@@ -7,6 +7,15 @@ from sqlalchemy.engine import Connection
 
 from engine.storage import system
 
+_c = system.counters
+# Built once: constructing the statement costs more than running it.
+_INCREMENT = (
+    sa.update(_c)
+    .where(_c.c.form_key == sa.bindparam("f"), _c.c.field_key == sa.bindparam("k"), _c.c.period == sa.bindparam("p"))
+    .values(value=_c.c.value + 1)
+    .returning(_c.c.value)
+)
+
 
 def next_value(connection: Connection, *, form: str, field: str, period: str) -> int:
     """Return the next counter value for (form, field, period), starting at 1.
@@ -15,8 +24,7 @@ def next_value(connection: Connection, *, form: str, field: str, period: str) ->
     ``BEGIN IMMEDIATE``), so concurrent creates never share or skip a number.
     """
     c = system.counters
-    key = (c.c.form_key == form) & (c.c.field_key == field) & (c.c.period == period)
-    updated = connection.execute(sa.update(c).where(key).values(value=c.c.value + 1).returning(c.c.value)).scalar()
+    updated = connection.execute(_INCREMENT, {"f": form, "k": field, "p": period}).scalar()
     if updated is not None:
         return int(updated)
     if connection.dialect.name == "postgresql":
