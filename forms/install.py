@@ -168,6 +168,7 @@ def _plan_creations(new_tables: list[tuple[Planner, TableSpec]]) -> None:
     members = nx.condensation(graph).nodes
     created: set[str] = set()
     deferred: list[tuple[Planner, str, ColumnSpec]] = []
+    completed: list[tuple[Planner, TableSpec, set[str]]] = []
     for component in order:
         for name in sorted(members[component]["members"]):
             planner, spec = by_name[name]
@@ -176,11 +177,27 @@ def _plan_creations(new_tables: list[tuple[Planner, TableSpec]]) -> None:
                 for c in spec.columns
                 if c.references and c.references.table in by_name and c.references.table not in created | {name}
             ]
-            planner.create_table(replace(spec, columns=tuple(c for c in spec.columns if c not in later)))
+            names = {c.name for c in later}
+            first = replace(
+                spec,
+                columns=tuple(c for c in spec.columns if c not in later),
+                unique_together=_without(spec.unique_together, names),
+                indexes=_without(spec.indexes, names),
+            )
+            planner.create_table(first)
             deferred += [(planner, name, c) for c in later]
+            if later:
+                completed.append((planner, spec, names))
             created.add(name)
     for planner, name, column in deferred:
         planner.add_column(name, column)
+    for planner, spec, names in completed:
+        planner.add_indexes(spec, names)
+
+
+def _without(groups: tuple[tuple[str, ...], ...], names: set[str]) -> tuple[tuple[str, ...], ...]:
+    """The column groups that use none of ``names`` (their indexes come once those columns exist)."""
+    return tuple(group for group in groups if not names & set(group))
 
 
 def _converters(form: FormDefinition, specs: list[TableSpec]) -> dict[tuple[str, str], Converter]:

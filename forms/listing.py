@@ -17,6 +17,7 @@ from engine.storage import system
 from forms.catalog import Catalog, FormRuntime
 from forms.fields import FieldBase
 from forms.fields.choice import MultiSelectField
+from forms.fields.other import AttachmentField
 from forms.fields.references import (
     DepartmentField,
     MultiRelationField,
@@ -170,7 +171,8 @@ class RecordLister:
             return q.ColumnRef(runtime.table, field.key, hops, link=runtime.side_tables[field.key])
         if field.storage == "children":
             raise LookupError(f"'{field.key}' is a sub-table; filter on its rows is not supported yet")
-        return q.ColumnRef(runtime.table, field.key, hops, json_array=isinstance(field, MultiSelectField))
+        json_array = isinstance(field, MultiSelectField | AttachmentField)  # [] is empty, like NULL
+        return q.ColumnRef(runtime.table, field.key, hops, json_array=json_array)
 
     def sort_keys(self, runtime: FormRuntime, sort: tuple[tuple[str, bool], ...]) -> list[q.SortKey]:
         """Validate sort keys (the form's list sort, else newest first)."""
@@ -196,7 +198,7 @@ class RecordLister:
         if query.search:
             title = runtime.definition.field(runtime.definition.title_key)
             if title is not None and title.storage == "column":
-                clauses.append(table.c[title.key].contains(query.search, autoescape=True))
+                clauses.append(table.c[title.key].icontains(query.search, autoescape=True))
         pairs = q.order_columns(table, self.sort_keys(runtime, query.sort))
         base = sa.select(table).where(*clauses)
         statement = base
@@ -241,7 +243,7 @@ class RecordLister:
                     ],
                 )
             ids = {i for item in items for i in _as_list(item.get(name))}
-            titles = dict(connection.execute(sa.select(table.c.id, title).where(table.c.id.in_(ids))).tuples().all())
+            titles = dict(connection.execute(sa.select(table.c.id, title).where(table.c.id.in_(ids))).all())
             for item in items:
                 value = item.get(name)
                 if isinstance(value, list):

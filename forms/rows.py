@@ -54,8 +54,9 @@ def write_side_rows(
         if not items:
             continue
         if isinstance(field, SubtableField):
+            empty = dict.fromkeys(f.key for f in field.child_fields if f.storage == "column")  # one shape per row
             rows = [
-                {"parent_id": record_id, "position": i, **column_values(field.child_fields, item)}
+                {"parent_id": record_id, "position": i, **empty, **column_values(field.child_fields, item)}
                 for i, item in enumerate(items)
             ]
         else:

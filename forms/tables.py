@@ -26,7 +26,12 @@ def _resolve(column: ColumnSpec, table_of: Callable[[str], str]) -> ColumnSpec:
 def form_table_specs(form: FormDefinition, table: str, table_of: Callable[[str], str]) -> list[TableSpec]:
     """Return the main table spec followed by the side tables of ``form``."""
     columns = tuple(_resolve(c, table_of) for f in form.fields for c in f.columns())
-    sorts = tuple((s.field,) for s in form.list_view.sort if form.field_map[s.field].storage == "column")
+    # One index per declared list sort, in the sort's direction, with id as the tie-breaker (keyset order).
+    sorts = tuple(
+        (f"{s.field} desc" if s.desc else s.field, "id")
+        for s in form.list_view.sort
+        if form.field_map[s.field].storage == "column"
+    )
     main = TableSpec(
         table,
         columns,

@@ -27,6 +27,14 @@ def resolve_url(url: str | None, environ: dict[str, str] | None = None) -> str:
     return chosen
 
 
+def shown_url(url: str) -> str:
+    """``url`` with its password masked, for messages and logs."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
 class Database:
     """An engine plus transaction helpers that behave the same on SQLite and PostgreSQL."""
 

@@ -82,6 +82,7 @@ class Planner:
     renames: dict[tuple[str, str], str] = field(default_factory=dict)
     plan: MigrationPlan = field(default_factory=MigrationPlan)
     sequence: list[Step] | None = None
+    moved: set[tuple[str, str]] = field(default_factory=set)
 
     def table_specs(self, specs: list[TableSpec]) -> MigrationPlan:
         """Plan all ``specs``: create missing tables, reconcile the columns of existing ones."""
@@ -167,6 +168,7 @@ class Planner:
 
     def _set_aside(self, table: str, old: StoredColumn) -> None:
         new_name = f"{old.column}__v{self.form_version}"
+        self.moved.add((table, old.column))
 
         def run(connection: Connection) -> None:
             tables.rename_column(connection, table, old.column, new_name)
@@ -206,6 +208,7 @@ class Planner:
             )
             return
         kept = f"{column.name}__v{self.form_version - 1}"
+        self.moved.add((table, column.name))
 
         def run(connection: Connection) -> None:
             convert_column(connection, table, column, kept, converter)
@@ -222,7 +225,10 @@ class Planner:
 
     def _indexes(self, spec: TableSpec, stored: dict[str, StoredColumn]) -> None:
         for columns, unique in tables.spec_indexes(spec):
-            existing = all(c in stored for c in columns)
+            # A type change or set-aside renames the old column, and its indexes go with it.
+            names = [tables.index_column(c)[0] for c in columns]
+            moved = any((spec.name, c) in self.moved for c in names)
+            existing = all(c in stored for c in names) and not moved
             if unique and existing:
                 duplicates = count_duplicates(self.connection, spec.name, columns)
                 if duplicates:
@@ -236,12 +242,33 @@ class Planner:
                         )
                     )
                     continue
+            if moved or not _index_exists(self.connection, spec.name, columns, unique):
+                self._add_index(spec.name, columns, unique, replace=moved)
+        wanted = {tables.index_name(spec.name, c, unique=u) for c, u in tables.spec_indexes(spec)}
+        for index in sa.inspect(self.connection).get_indexes(spec.name):
+            name = str(index["name"])
+            if index["unique"] and name.startswith("uq_") and name not in wanted:
+                self._drop_index(spec.name, name)
 
-            def run(connection: Connection, columns: tuple[str, ...] = columns, unique: bool = unique) -> None:
-                tables.create_index(connection, spec.name, columns, unique=unique)
+    def add_indexes(self, spec: TableSpec, columns: set[str]) -> None:
+        """Plan the indexes of ``spec`` that involve ``columns`` (columns added after the table)."""
+        for group, unique in tables.spec_indexes(spec):
+            if columns & {tables.index_column(token)[0] for token in group}:
+                self._add_index(spec.name, group, unique, replace=False)
 
-            if not _index_exists(self.connection, spec.name, columns, unique):
-                self._add("add_index", spec.name, f"{'unique ' if unique else ''}({', '.join(columns)})", run)
+    def _add_index(self, table: str, columns: tuple[str, ...], unique: bool, *, replace: bool) -> None:
+        def run(connection: Connection) -> None:
+            if replace:
+                tables.drop_index(connection, table, columns, unique=unique)
+            tables.create_index(connection, table, columns, unique=unique)
+
+        self._add("add_index", table, f"{'unique ' if unique else ''}({', '.join(columns)})", run)
+
+    def _drop_index(self, table: str, name: str) -> None:
+        def run(connection: Connection) -> None:
+            connection.exec_driver_sql(f"DROP INDEX IF EXISTS {tables.quote(connection, name)}")
+
+        self._add("drop_index", table, f"{name} (no longer unique)", run)
 
 
 def table_exists(connection: Connection, table: str) -> bool:

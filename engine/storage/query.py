@@ -8,10 +8,13 @@ sub-queries, so every filter composes and no row is loaded to filter in Python.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,9 +87,9 @@ def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[b
         low, high = value
         return column.between(low, high)
     if op == "contains":
-        return column.contains(str(value), autoescape=True)
+        return column.icontains(str(value), autoescape=True)  # LIKE is case-blind on SQLite only
     if op == "starts_with":
-        return column.startswith(str(value), autoescape=True)
+        return column.istartswith(str(value), autoescape=True)
     if op == "is_empty":
         empty = sa.or_(column.is_(None), column == "") if isinstance(column.type, sa.String) else column.is_(None)
         return empty if value else sa.not_(empty)
@@ -99,10 +102,10 @@ def _json_contains(column: ColumnElement[Any], dialect: str, op: str, value: Any
         empty = sa.or_(column.is_(None), sa.cast(column, sa.Text) == "[]")
         return empty if value else sa.not_(empty)
     if dialect == "postgresql":
-        return sa.or_(*(column.op("@>")(sa.cast(json.dumps([v]), column.type)) for v in values))
-    return sa.or_(
-        *(sa.cast(column, sa.Text).contains(json.dumps(v, ensure_ascii=False), autoescape=True) for v in values)
-    )
+        # The JSONB bind processor serialises the list; a pre-serialised string would be encoded twice.
+        return sa.or_(*(column.op("@>")(sa.cast([v], column.type)) for v in values))
+    # Match the stored text, which SQLAlchemy writes with json.dumps defaults (non-ASCII escaped).
+    return sa.or_(*(sa.cast(column, sa.Text).contains(json.dumps(v), autoescape=True) for v in values))
 
 
 def condition_clause(condition: Condition, dialect: str) -> ColumnElement[bool]:
@@ -181,26 +184,52 @@ def keyset_clause(pairs: list[tuple[ColumnElement[Any], bool]], values: list[Any
 
 
 def _typed(column: ColumnElement[Any], value: Any) -> Any:
+    """Convert a cursor value to the column's Python type; a value of another type is a bad cursor.
+
+    Cursors come from clients: a string compared with a BIGINT, an unparsable date or a number
+    the driver cannot bind would otherwise fail inside the database.
+    """
     if value is None:
         return None
-    processor = getattr(column.type, "python_type", None)
     try:
         python_type = column.type.python_type
     except NotImplementedError:
         return value
-    if processor and isinstance(value, str) and python_type is not str:
-        import datetime as dt
-        from decimal import Decimal
+    if python_type is bool or isinstance(value, bool):
+        if python_type is bool and isinstance(value, bool):
+            return value
+    elif python_type is int:
+        if isinstance(value, int) and -(2**63) <= value < 2**63:
+            return value
+    elif python_type is str:
+        if isinstance(value, str):
+            return value
+    elif python_type in _CURSOR_PARSERS and isinstance(value, str | int | float):
+        try:
+            parsed = _CURSOR_PARSERS[python_type](str(value))
+        except (ValueError, ArithmeticError):
+            parsed = None
+        if parsed is not None and (not isinstance(parsed, Decimal | float) or _bounded(parsed)):
+            return parsed
+    else:
+        return value
+    raise EngineError("invalid cursor; use the next_cursor of a previous page", status=422, code="bad_cursor")
 
-        parsers: dict[type, Any] = {
-            dt.date: dt.date.fromisoformat,
-            dt.datetime: dt.datetime.fromisoformat,
-            dt.time: dt.time.fromisoformat,
-            Decimal: Decimal,
-        }
-        parser = parsers.get(python_type)
-        return parser(value) if parser else value
-    return value
+
+def _bounded(number: Decimal | float) -> bool:
+    """Whether ``number`` is finite and small enough for every driver (NaN compares with nothing)."""
+    if isinstance(number, Decimal):
+        return number.is_finite() and abs(number) <= Decimal("1e300")
+    return math.isfinite(number) and abs(number) <= 1e300
+
+
+_CURSOR_PARSERS: dict[type, Callable[[str], Any]] = {
+    dt.date: dt.date.fromisoformat,
+    dt.datetime: dt.datetime.fromisoformat,
+    dt.time: dt.time.fromisoformat,
+    Decimal: Decimal,
+    float: float,
+}
 
 
 def _equal(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
@@ -210,12 +239,14 @@ def _equal(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
 def _after(column: ColumnElement[Any], desc: bool, value: Any) -> ColumnElement[bool] | None:
     if value is None:
         return None  # NULLs are last: nothing comes after a NULL in this key
-    beyond = column < value if desc else column > value
+    bound = sa.literal(value, column.type)  # SQLAlchemy refuses '<' and '>' with a bare True/False
+    beyond = column < bound if desc else column > bound
     return sa.or_(beyond, column.is_(None))
 
 
 def capped_count(connection: sa.engine.Connection, base: sa.Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
     """Count rows of ``base`` up to ``cap``; return (count, capped)."""
-    limited = base.with_only_columns(sa.literal(1)).order_by(None).limit(cap + 1).subquery()
+    # maintain_column_froms: without a WHERE on the table, SELECT 1 would otherwise lose its FROM
+    limited = base.with_only_columns(sa.literal(1), maintain_column_froms=True).order_by(None).limit(cap + 1).subquery()
     count = int(connection.execute(sa.select(sa.func.count()).select_from(limited)).scalar_one())
     return min(count, cap), count > cap

@@ -8,9 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from engine.issues import EngineError
-from engine.storage.database import Database
+from engine.storage.database import Database, shown_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "tessera_alembic_version"
@@ -41,7 +42,12 @@ def upgrade(database: Database) -> None:
     config = _config()
     with database.engine.connect() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except CommandError as error:  # e.g. a revision this Tessera does not know (made by a newer one)
+            raise EngineError(
+                f"cannot upgrade the engine tables: {error}", status=503, code="unknown_revision"
+            ) from None
         connection.commit()
 
 
@@ -59,8 +65,8 @@ def ensure_current(database: Database, *, create_if_empty: bool = True) -> None:
         upgrade(database)
         return
     raise EngineError(
-        f"the database schema is at revision {current or 'none'}, this Tessera needs {head}; "
-        f"upgrade it with: tessera migrate --apply --db {database.url}",
+        f"the database schema is out of date (revision {current or 'none'}, this Tessera needs {head}); "
+        f"upgrade it with: tessera migrate --apply --db {shown_url(database.url)}",
         status=503,
         code="database_out_of_date",
     )

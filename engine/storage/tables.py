@@ -44,7 +44,8 @@ def sql_type(column: ColumnSpec) -> Any:
         scale = column.scale or 0
         return sa.Numeric(column.precision or 20, scale, asdecimal=True).with_variant(SQLiteDecimal(scale), "sqlite")
     if kind == "json":
-        return sa.JSON().with_variant(JSONB(), "postgresql")
+        # None is SQL NULL (not JSON 'null'), so "is empty" filters find explicitly cleared values.
+        return sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
     simple: dict[str, Any] = {
         "text": sa.Text,
         "integer": sa.Integer,
@@ -113,9 +114,25 @@ def quote(connection: Connection, name: str) -> str:
     return connection.dialect.identifier_preparer.quote(name)
 
 
+def index_column(token: str) -> tuple[str, bool]:
+    """Split an index entry such as ``"kav_score desc"`` into (column, descending)."""
+    name, _, direction = token.partition(" ")
+    return name, direction.lower() == "desc"
+
+
+def _index_term(connection: Connection, token: str) -> str:
+    # Lists sort NULLs last in both directions; the index must store them in that order to serve
+    # the sort (PostgreSQL's default is NULLS LAST ascending, SQLite's is NULLs smallest).
+    name, desc = index_column(token)
+    term = quote(connection, name)
+    if desc:
+        term += " DESC NULLS LAST" if connection.dialect.name == "postgresql" else " DESC"
+    return term
+
+
 def index_name(table: str, columns: tuple[str, ...], *, unique: bool) -> str:
     """Return a deterministic index name (shortened to fit PostgreSQL's 63 characters)."""
-    name = f"{'uq' if unique else 'ix'}_{table}_{'_'.join(columns)}"
+    name = f"{'uq' if unique else 'ix'}_{table}_{'_'.join(c.replace(' ', '_') for c in columns)}"
     if len(name) <= 63:
         return name
     import hashlib
@@ -126,7 +143,7 @@ def index_name(table: str, columns: tuple[str, ...], *, unique: bool) -> str:
 
 def create_index(connection: Connection, table: str, columns: tuple[str, ...], *, unique: bool) -> None:
     """Create an index (unique indexes allow several NULLs on both databases)."""
-    cols = ", ".join(quote(connection, c) for c in columns)
+    cols = ", ".join(_index_term(connection, c) for c in columns)
     kind = "UNIQUE INDEX" if unique else "INDEX"
     name = quote(connection, index_name(table, columns, unique=unique))
     connection.exec_driver_sql(f"CREATE {kind} IF NOT EXISTS {name} ON {quote(connection, table)} ({cols})")

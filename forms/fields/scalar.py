@@ -124,6 +124,10 @@ class UrlField(_TextLike):
     fixed_pattern: ClassVar[str | None] = URL_PATTERN
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # a BIGINT column
+DECIMAL_LIMIT = Decimal(10) ** 20  # 20 digits before the point in a NUMERIC(20 + scale, scale) column
+
+
 def _quantizer(decimals: int) -> AfterValidator:
     exponent = Decimal(1).scaleb(-decimals)
 
@@ -149,10 +153,12 @@ class _NumberLike(FieldBase):
     def value_type(self, compile_model: ModelCompiler) -> Any:
         bounds = Field(ge=self.min, le=self.max, allow_inf_nan=False)
         if self.scale == 0:  # whole numbers: fractional bounds round inwards (int bounds must be ints)
-            low = None if self.min is None else math.ceil(self.min)
-            high = None if self.max is None else math.floor(self.max)
+            low = INT64_MIN if self.min is None else max(math.ceil(self.min), INT64_MIN)
+            high = INT64_MAX if self.max is None else min(math.floor(self.max), INT64_MAX)
             return Annotated[WholeNumber, Field(ge=low, le=high)]
-        return Annotated[Decimal, bounds, _quantizer(self.scale)]
+        # The column is NUMERIC(20 + scale, scale): larger values overflow it (and the quantizer).
+        storable = Field(gt=-DECIMAL_LIMIT, lt=DECIMAL_LIMIT)
+        return Annotated[Decimal, bounds, storable, _quantizer(self.scale)]
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer" if self.scale == 0 else "number"}

@@ -90,7 +90,7 @@ EVERY_INDEXES = {
     ("ix_t__every_dp", ("dp",), False),
     ("ix_t__every_re", ("re",), False),
     ("ix_t__every_me", ("me",), False),
-    ("ix_t__every_cu", ("cu",), False),
+    ("ix_t__every_cu_desc_id", ("cu", "id"), False),
     ("ix_t__every_da_bo", ("da", "bo"), False),
 }
 # column -> (referred table, ON DELETE)
@@ -222,6 +222,20 @@ def test_every_field_type_installs_with_typed_columns(every: tuple[Database, Pat
     assert {"every", "other"} <= {f.key for f in Catalog(database).forms()}
 
 
+def test_a_descending_list_sort_gets_an_index_in_that_order(every: tuple[Database, Path]) -> None:
+    """Lists sort NULLs last; the index must be stored that way or PostgreSQL sorts instead of scanning."""
+    database, _ = every
+    with database.engine.connect() as connection:
+        if database.dialect == "postgresql":
+            query = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_t__every_cu_desc_id'"
+            expected = "(cu DESC NULLS LAST, id)"
+        else:
+            query = "SELECT sql FROM sqlite_master WHERE name = 'ix_t__every_cu_desc_id'"
+            expected = "(cu DESC, id)"
+        definition = connection.exec_driver_sql(query).scalar_one()
+    assert expected in definition.replace('"', "")
+
+
 def test_every_field_type_gets_its_indexes_and_foreign_keys(every: tuple[Database, Path]) -> None:
     database, _ = every
     inspector = reflect(database)
@@ -329,7 +343,7 @@ def test_forms_that_refer_to_each_other_install(shared_database: Database, make_
     assert indexes(shared_database, "t__a") == {
         ("uq_t__a_b", ("b",), True),
         ("uq_t__a_name_b", ("name", "b"), True),
-        ("ix_t__a_b", ("b",), False),
+        ("ix_t__a_b_id", ("b", "id"), False),
     }
     assert install(shared_database, make_bundle(CYCLE)).describe() == ["nothing to change"]
 
