@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -14,10 +14,14 @@ from engine.i18n import Locale, localize, parse_accept_language
 from engine.issues import EngineError, Issue
 from forms.listing import FilterSpec, ListQuery
 from forms.records import Actor
+from forms.validation import field_path
 from web.app import Services
 from web.schemas import form_summary, record_schema
 
 router = APIRouter(prefix="/api/v1")
+MAX_ID = 2**63 - 1  # ids and versions are BIGINT columns; larger numbers cannot match and overflow the driver
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="the record's id")]
+NUL_MESSAGE = "text must not contain the NUL character (\\u0000)"
 RECORD_BODY = {
     "requestBody": {
         "required": True,
@@ -48,6 +52,7 @@ def known_params(*names: str) -> Callable[[Request], None]:
     """A dependency that answers 422 naming any query parameter the route does not take."""
 
     def check(request: Request) -> None:
+        _refuse_nul_parameters(request)
         unknown = sorted(set(request.query_params) - set(names))
         if unknown:
             issues = [
@@ -66,16 +71,32 @@ def known_params(*names: str) -> Callable[[Request], None]:
     return check
 
 
+def _refuse_nul_parameters(request: Request) -> None:
+    """PostgreSQL cannot store or compare NUL characters: refuse them up front, on every backend."""
+    given = [*request.query_params.multi_items(), *request.path_params.items()]
+    names = sorted({name for name, value in given if "\x00" in f"{name}{value}"})
+    if names:
+        issues = [Issue("nul_character", NUL_MESSAGE, field=name) for name in names]
+        raise EngineError(
+            f"parameter(s) {', '.join(names)}: {NUL_MESSAGE}", status=422, code="nul_character", issues=issues
+        )
+
+
 ServicesDep = Annotated[Services, Depends(services)]
 LocaleDep = Annotated[Locale, Depends(locale)]
 NoParams = Depends(known_params())
 
 
 async def json_body(request: Request) -> Any:
-    """Read the JSON body; syntax errors answer 422 with line:col."""
+    """Read the JSON body; syntax errors answer 422 with line:col, NUL characters 422 by field."""
     raw = await request.body()
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
+    except RecursionError:
+        issue = Issue("invalid_json", "invalid JSON: nested too deeply")
+        raise EngineError(
+            "the request body is nested too deeply", status=422, code="invalid_json", issues=[issue]
+        ) from None
     except json.JSONDecodeError as error:
         issue = Issue("invalid_json", f"invalid JSON: {error.msg}", line=error.lineno, col=error.colno)
         raise EngineError(
@@ -83,25 +104,47 @@ async def json_body(request: Request) -> Any:
         ) from None
     except UnicodeDecodeError:
         raise EngineError("the request body is not UTF-8", status=422, code="invalid_json") from None
+    issues = _nul_issues(body)
+    if issues:
+        raise EngineError(f"the request body: {NUL_MESSAGE}", status=422, code="nul_character", issues=issues)
+    return body
+
+
+def _nul_issues(body: Any) -> list[Issue]:
+    """One issue per string (or key) holding a NUL character, named by its field path (no recursion)."""
+    issues: list[Issue] = []
+    pending: list[tuple[tuple[int | str, ...], Any]] = [((), body)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            issues.append(Issue("nul_character", NUL_MESSAGE, field=field_path(path) or None))
+        elif isinstance(value, dict):
+            pending += [((*path, key), child) for key, child in value.items()]
+            pending += [((*path, key), key) for key in value if "\x00" in key]
+        elif isinstance(value, list):
+            pending += [((*path, index), child) for index, child in enumerate(value)]
+    return sorted(issues, key=lambda issue: issue.field or "")
 
 
 def _version(if_match: str | None, body: Any) -> int | None:
-    candidate: Any = if_match.strip().strip("W/").strip('"') if if_match else None
+    candidate: Any = if_match.strip().removeprefix("W/").strip('"') if if_match else None
     if candidate is None and isinstance(body, dict):
         candidate = body.pop("version", None)
     elif isinstance(body, dict):
         body.pop("version", None)
     if candidate is None:
         return None
-    try:
-        return int(candidate)
-    except (TypeError, ValueError):
-        raise EngineError(
-            f"version must be an integer, got {candidate!r}",
-            status=422,
-            code="bad_version",
-            issues=[Issue("bad_version", "version must be an integer", field="version")],
-        ) from None
+    if isinstance(candidate, str) and candidate.isascii() and candidate.isdigit():
+        candidate = int(candidate)
+    # bool is an int, and int() would truncate 1.5: only whole numbers a BIGINT column holds are versions
+    if isinstance(candidate, int) and not isinstance(candidate, bool) and 1 <= candidate <= MAX_ID:
+        return candidate
+    raise EngineError(
+        f"version must be a positive integer, got {candidate!r}",
+        status=422,
+        code="bad_version",
+        issues=[Issue("bad_version", "version must be a positive integer", field="version")],
+    )
 
 
 def _etag(record: dict[str, Any]) -> dict[str, str]:
@@ -192,7 +235,7 @@ async def create_record(form: str, request: Request, svc: ServicesDep, lang: Loc
 
 
 @router.get("/forms/{form}/records/{record_id}", dependencies=[NoParams])
-def get_record(form: str, record_id: int, svc: ServicesDep, lang: LocaleDep) -> JSONResponse:
+def get_record(form: str, record_id: RecordId, svc: ServicesDep, lang: LocaleDep) -> JSONResponse:
     """One record with its sub-table rows and links."""
     record = svc.records.get(form, record_id, actor=Actor(locale=lang))
     return JSONResponse({"ok": True, "record": record}, headers=_etag(record))
@@ -201,7 +244,7 @@ def get_record(form: str, record_id: int, svc: ServicesDep, lang: LocaleDep) -> 
 @router.patch("/forms/{form}/records/{record_id}", dependencies=[NoParams], openapi_extra=RECORD_BODY)
 async def update_record(
     form: str,
-    record_id: int,
+    record_id: RecordId,
     request: Request,
     svc: ServicesDep,
     lang: LocaleDep,
@@ -218,7 +261,7 @@ async def update_record(
 
 @router.delete("/forms/{form}/records/{record_id}", status_code=204, dependencies=[NoParams])
 def delete_record(
-    form: str, record_id: int, svc: ServicesDep, lang: LocaleDep, if_match: Annotated[str | None, Header()] = None
+    form: str, record_id: RecordId, svc: ServicesDep, lang: LocaleDep, if_match: Annotated[str | None, Header()] = None
 ) -> Response:
     """Delete a record (with If-Match, only if still at that version)."""
     svc.records.delete(form, record_id, version=_version(if_match, None), actor=Actor(locale=lang))
@@ -230,6 +273,9 @@ async def upload_file(
     form: str, field: str, file: Annotated[UploadFile, File()], svc: ServicesDep, lang: LocaleDep
 ) -> JSONResponse:
     """Upload a file for an attachment field; put the returned ``id`` into the record's field."""
+    if "\x00" in f"{file.filename}{file.content_type}":
+        issue = Issue("nul_character", NUL_MESSAGE, field="file")
+        raise EngineError(f"the file name or type: {NUL_MESSAGE}", status=422, code="nul_character", issues=[issue])
     data = await file.read()
     meta = await run_in_threadpool(
         svc.files.upload,
@@ -270,5 +316,6 @@ def healthz(svc: ServicesDep) -> JSONResponse:
         with svc.database.read() as connection:
             connection.exec_driver_sql("SELECT 1")
     except Exception:
-        return JSONResponse({"ok": False, "status": 503, "error": "database unreachable"}, status_code=503)
+        error = EngineError("database unreachable", status=503, code="database_unreachable")
+        return JSONResponse(error.to_dict(), status_code=503)
     return JSONResponse({"ok": True, "database": svc.database.dialect})

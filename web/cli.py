@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import forms.definition  # noqa: F401 - registers the form kind
 from engine.definitions import load_bundle, load_paths
 from engine.issues import EngineError, Issue
-from engine.storage.database import Database, resolve_url
+from engine.storage.database import Database, resolve_url, shown_url
 from engine.storage.schema_version import current_revision, head_revision, upgrade
 from forms.install import InstallResult, install_bundle
 
@@ -75,7 +76,7 @@ def _load(path: str) -> object:
 def _install(args: argparse.Namespace, *, apply: bool, path: str) -> InstallResult:
     database = _database(args)
     bundle = _load(path)
-    _err(f"{'installing' if apply else 'planning'} {path} into {database.url}")
+    _err(f"{'installing' if apply else 'planning'} {path} into {shown_url(database.url)}")
     result = install_bundle(database, bundle, apply=apply, progress=_progress)  # type: ignore[arg-type]
     for line in result.describe():
         print(line)
@@ -131,7 +132,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_environ(database_url=args.db)
     app = create_app(settings)
-    print(f"Tessera on http://{args.host}:{args.port}/ (database: {settings.database_url})", flush=True)
+    print(f"Tessera on http://{args.host}:{args.port}/ (database: {shown_url(settings.database_url)})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -177,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (``tessera schema | head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:  # e.g. a SQLite file in a folder that cannot be created
+        _err(f"error: {error}")
+        return 1
     except Exception as error:
         if type(error).__module__.startswith("sqlalchemy"):
             _err(f"error: database problem: {str(error).splitlines()[0]}")

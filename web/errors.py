@@ -39,6 +39,10 @@ def install_error_handlers(app: FastAPI) -> None:
         issues = [Issue(str(e["type"]), str(e["msg"]), field=field_path(tuple(e["loc"]))) for e in error.errors()]
         return render_error(request, EngineError("invalid request", status=422, code="invalid_request", issues=issues))
 
+    @app.exception_handler(_BodyTooLarge)
+    async def body_too_large(request: Request, error: _BodyTooLarge) -> Response:
+        return render_error(request, _too_large_error(error.limit))
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         message = "not found" if error.status_code == 404 else str(error.detail)
@@ -85,15 +89,20 @@ class BodyLimitMiddleware:
             await _too_large(send, limit)
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised by the limited ``receive``; an HTTPException, so FastAPI's form parsing passes it on as is."""
+
     def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+        super().__init__(413, f"request body larger than {limit} bytes")
         self.limit = limit
 
 
+def _too_large_error(limit: int) -> EngineError:
+    return EngineError(f"request body larger than {limit} bytes", status=413, code="body_too_large")
+
+
 async def _too_large(send: object, limit: int) -> None:
-    error = EngineError(f"request body larger than {limit} bytes", status=413, code="body_too_large")
-    body = JSONResponse(error.to_dict()).body
+    body = JSONResponse(_too_large_error(limit).to_dict()).body
     await send(
         {
             "type": "http.response.start",

@@ -12,9 +12,10 @@ from forms.catalog import FormRuntime
 from forms.fields import FieldBase
 from forms.fields.choice import MultiSelectField, SelectField
 from forms.fields.references import DepartmentField, RelationField, UserField
+from forms.fields.scalar import CurrencyField, PercentField
 from forms.listing import ListQuery
 from forms.records import Actor
-from web.api import ServicesDep, known_params
+from web.api import RecordId, ServicesDep, known_params
 
 router = APIRouter(include_in_schema=False)
 LangParam = Annotated[str, Query(pattern="^(zh|en)$")]
@@ -38,6 +39,10 @@ def display(field: FieldBase, value: Any, lang: Locale) -> str:
         return str(value.get("title") or value.get("id"))
     if isinstance(value, list):
         return f"{len(value)}"
+    if isinstance(field, PercentField) and isinstance(value, int | float):
+        return f"{value * 100:.1f}%"
+    if isinstance(field, CurrencyField) and isinstance(value, int | float):
+        return f"{value:,.2f}"
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     return str(value)
@@ -112,7 +117,7 @@ def form_records(
 
 
 @router.get("/forms/{form}/{record_id}", response_class=HTMLResponse, dependencies=[Depends(known_params("lang"))])
-def record_page(request: Request, form: str, record_id: int, svc: ServicesDep, lang: LangParam = "zh") -> Response:
+def record_page(request: Request, form: str, record_id: RecordId, svc: ServicesDep, lang: LangParam = "zh") -> Response:
     """One record, laid out by the form's sections."""
     locale = _lang(lang)
     runtime = svc.catalog.form(form)

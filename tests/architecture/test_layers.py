@@ -36,27 +36,35 @@ def _sources(package: str) -> list[Path]:
 
 @pytest.mark.parametrize("package", CORE)
 def test_core_packages_do_not_import_web_libraries(package: str) -> None:
-    offenders = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-                 for path in _sources(package) for line, name in _imports(path)
-                 if name.split(".")[0] in WEB_LIBRARIES]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in _sources(package)
+        for line, name in _imports(path)
+        if name.split(".")[0] in WEB_LIBRARIES
+    ]
     assert offenders == []
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_dependency_direction(package: str) -> None:
-    offenders = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-                 for path in _sources(package) for line, name in _imports(path)
-                 if name.split(".")[0] in FORBIDDEN[package]]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in _sources(package)
+        for line, name in _imports(path)
+        if name.split(".")[0] in FORBIDDEN[package]
+    ]
     assert offenders == []
 
 
 def test_sqlalchemy_only_in_storage_and_sql_compilers() -> None:
     allowed = {"engine/storage", "forms"}  # forms: record service and listing build on storage tables
-    offenders = [f"{path.relative_to(ROOT)}:{line}"
-                 for package in ("engine", "flows", "reports")
-                 for path in _sources(package) for line, name in _imports(path)
-                 if name.split(".")[0] == "sqlalchemy"
-                 and not any(str(path.relative_to(ROOT)).startswith(a) for a in allowed)]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for package in ("engine", "flows", "reports")
+        for path in _sources(package)
+        for line, name in _imports(path)
+        if name.split(".")[0] == "sqlalchemy" and not any(str(path.relative_to(ROOT)).startswith(a) for a in allowed)
+    ]
     assert offenders == []
 
 

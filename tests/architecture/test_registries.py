@@ -10,9 +10,31 @@ from forms.fields import FIELD_TYPES
 from forms.messages import CATALOG
 
 EXPECTED_FIELD_TYPES = {
-    "text", "textarea", "rich_text", "number", "currency", "percent", "boolean", "date", "datetime", "time",
-    "select", "multi_select", "rating", "email", "phone", "url", "autonumber", "user", "multi_user", "department",
-    "relation", "multi_relation", "subtable", "attachment", "json",
+    "text",
+    "textarea",
+    "rich_text",
+    "number",
+    "currency",
+    "percent",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "select",
+    "multi_select",
+    "rating",
+    "email",
+    "phone",
+    "url",
+    "autonumber",
+    "user",
+    "multi_user",
+    "department",
+    "relation",
+    "multi_relation",
+    "subtable",
+    "attachment",
+    "json",
 }
 
 
