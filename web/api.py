@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, UploadFile
@@ -38,20 +38,20 @@ RECORD_BODY = {
 }
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     """The app's services."""
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def locale(accept_language: Annotated[str | None, Header()] = None) -> Locale:
+async def locale(accept_language: Annotated[str | None, Header()] = None) -> Locale:
     """The caller's language from Accept-Language (Chinese by default)."""
     return parse_accept_language(accept_language)
 
 
-def known_params(*names: str) -> Callable[[Request], None]:
+def known_params(*names: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency that answers 422 naming any query parameter the route does not take."""
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:
         _refuse_nul_parameters(request)
         unknown = sorted(set(request.query_params) - set(names))
         if unknown:

@@ -76,7 +76,8 @@ class TableRegistry:
         if spec.name in self.metadata.tables:
             self.metadata.remove(self.metadata.tables[spec.name])
         columns = _head_columns(spec) + [self._column(c) for c in spec.columns + retired]
-        return sa.Table(spec.name, self.metadata, *columns)
+        # AUTOINCREMENT: SQLite must never hand a deleted record's id to a new one.
+        return sa.Table(spec.name, self.metadata, *columns, sqlite_autoincrement=True)
 
     def _column(self, column: ColumnSpec) -> sa.Column[Any]:
         args: list[Any] = []
