@@ -16,9 +16,9 @@ from forms.listing import FilterSpec, ListQuery
 from forms.records import Actor
 from forms.validation import field_path
 from web.app import Services
-from web.schemas import form_summary, record_schema
+from web.schemas import ERROR_RESPONSES, form_summary, record_schema
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 MAX_ID = 2**63 - 1  # ids and versions are BIGINT columns; larger numbers cannot match and overflow the driver
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="the record's id")]
 NUL_MESSAGE = "text must not contain the NUL character (\\u0000)"

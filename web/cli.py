@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import forms.definition  # noqa: F401 - registers the form kind
-from engine.definitions import load_bundle, load_paths
+from engine.definitions import AppBundle, load_bundle, load_paths
 from engine.issues import EngineError, Issue
 from engine.storage.database import Database, resolve_url, shown_url
 from engine.storage.schema_version import current_revision, head_revision, upgrade
@@ -37,7 +37,12 @@ def _progress(text: str) -> None:
 
 
 def _database(args: argparse.Namespace) -> Database:
-    return Database(resolve_url(args.db))
+    """The command's one database (disposed by :func:`main` when the command ends)."""
+    database: Database | None = getattr(args, "database", None)
+    if database is None:
+        database = Database(resolve_url(args.db))
+        args.database = database
+    return database
 
 
 def _print_issues(issues: Sequence[Issue]) -> None:
@@ -65,7 +70,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(path: str) -> object:
+def _load(path: str) -> AppBundle:
     bundle, issues = load_bundle(path)
     if bundle is None:
         _print_issues(issues)
@@ -77,7 +82,7 @@ def _install(args: argparse.Namespace, *, apply: bool, path: str) -> InstallResu
     database = _database(args)
     bundle = _load(path)
     _err(f"{'installing' if apply else 'planning'} {path} into {shown_url(database.url)}")
-    result = install_bundle(database, bundle, apply=apply, progress=_progress)  # type: ignore[arg-type]
+    result = install_bundle(database, bundle, apply=apply, progress=_progress)
     for line in result.describe():
         print(line)
     if result.issues:
@@ -189,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _err(f"error: database problem: {str(error).splitlines()[0]}")
             return 1
         raise
+    finally:
+        database: Database | None = getattr(args, "database", None)
+        if database is not None:
+            database.dispose()
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def display_option(field: MultiSelectField, value: str, lang: Locale) -> str:
 def _columns(runtime: FormRuntime) -> list[FieldBase]:
     definition = runtime.definition
     keys = definition.list_view.columns or [f.key for f in definition.fields if f.storage == "column"][:8]
-    return [f for key in keys if (f := definition.field(key)) is not None]
+    return [f for key in keys if (f := definition.field(key)) is not None and not f.hidden]
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[Depends(known_params("lang"))])
@@ -127,8 +127,9 @@ def record_page(request: Request, form: str, record_id: RecordId, svc: ServicesD
         svc.lister.expand(connection, runtime, [record], expand)
     definition = runtime.definition
     sections = [
-        (localize(s.section, locale), [f for k in s.fields if (f := definition.field(k))]) for s in definition.layout
-    ] or [("", list(definition.fields))]
+        (localize(s.section, locale), [f for k in s.fields if (f := definition.field(k)) and not f.hidden])
+        for s in definition.layout
+    ] or [("", [f for f in definition.fields if not f.hidden])]
     return request.app.state.templates.TemplateResponse(
         request,
         "record.html",

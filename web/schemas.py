@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 from engine.i18n import Locale, localize
 from forms.catalog import FormRuntime
@@ -43,3 +45,34 @@ def record_schema(runtime: FormRuntime) -> dict[str, Any]:
         "additionalProperties": False,
         "$comment": f"system fields {', '.join(SYSTEM_FIELDS)} are set by the server",
     }
+
+
+class IssueOut(BaseModel):
+    """One problem, with where it is and how to fix it."""
+
+    code: str
+    message: str
+    field: str | None = None
+    pointer: str | None = None
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+    hint: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of every failing request."""
+
+    ok: Literal[False] = False
+    status: int
+    error: str
+    code: str
+    issues: list[IssueOut] = []
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "unknown form, record or file"},
+    409: {"model": ErrorOut, "description": "stale version, unique value taken, or still referenced"},
+    413: {"model": ErrorOut, "description": "request body or file too large"},
+    422: {"model": ErrorOut, "description": "invalid input: every problem listed in issues"},
+}

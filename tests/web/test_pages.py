@@ -209,6 +209,19 @@ def test_openapi_documents_every_api_route(shared: Served) -> None:
     assert {p["name"] for p in listing["parameters"]} >= {"filter", "sort", "limit", "cursor", "count", "expand", "q"}
 
 
+def test_openapi_documents_the_error_shape_on_every_api_operation(shared: Served) -> None:
+    schema = shared.client.get("/openapi.json").json()
+    error = schema["components"]["schemas"]["ErrorOut"]
+    assert set(error["properties"]) == {"ok", "status", "error", "code", "issues"}
+    for path, item in schema["paths"].items():
+        if not path.startswith("/api/v1"):
+            continue
+        for method, operation in item.items():
+            for status in ("404", "409", "413", "422"):
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, status)
+
+
 def test_docs_page_is_served(shared: Served) -> None:
     docs = shared.client.get("/docs")
     assert docs.status_code == 200
