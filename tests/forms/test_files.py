@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,6 @@ from engine.definitions import load_bundle
 from engine.issues import EngineError, NotFoundError, ValidationError
 from engine.storage import system
 from engine.storage.database import Database
-from engine.storage.schema_version import ensure_current
 from forms.catalog import Catalog
 from forms.files import BlobStore, DatabaseStore, DiskStore, FilesService
 from forms.install import install_bundle
@@ -48,31 +45,6 @@ FORMS: dict[str, dict[str, Any]] = {
     "other": {"fields": [{"key": "files", "type": "attachment", "label": "Files"}]},
 }
 EN = Actor(user_id=1, locale="en")
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def shared_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """One database per backend for the whole module (each test uses forms of its own)."""
-    if request.param == "sqlite":
-        url, admin = f"sqlite:///{tmp_path_factory.mktemp('db') / 'shared.db'}", None
-    else:
-        if os.environ.get("TESSERA_SKIP_PG") == "1":
-            pytest.skip("TESSERA_SKIP_PG=1")
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"tessera_t_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    database = Database(url)
-    try:
-        ensure_current(database)
-        yield database
-    finally:
-        database.dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 @pytest.fixture(scope="module")

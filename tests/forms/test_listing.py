@@ -9,8 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,6 @@ from engine.issues import EngineError, ValidationError
 from engine.storage import directory
 from engine.storage import query as q
 from engine.storage.database import Database
-from engine.storage.schema_version import ensure_current
 from forms.catalog import Catalog
 from forms.install import install_bundle
 from forms.listing import FilterSpec, ListQuery, Page, RecordLister
@@ -99,31 +96,6 @@ COLUMNS = ("name", "tier", "amt", "score", "signed", "active", "tags", "sector",
 ALL = frozenset(a[0] for a in ACCOUNTS)
 CONS = {"c1": "Alpha", "c2": "Beta", "c3": "Eta", "c4": None, "c5": "Iota"}
 BULK = 60
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def shared_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """One database per backend for the whole module (each test uses forms of its own)."""
-    if request.param == "sqlite":
-        url, admin = f"sqlite:///{tmp_path_factory.mktemp('db') / 'shared.db'}", None
-    else:
-        if os.environ.get("TESSERA_SKIP_PG") == "1":
-            pytest.skip("TESSERA_SKIP_PG=1")
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"tessera_t_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    database = Database(url)
-    try:
-        ensure_current(database)
-        yield database
-    finally:
-        database.dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 @dataclass

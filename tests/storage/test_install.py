@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from engine.definitions import load_bundle
 from engine.issues import ConflictError, EngineError
 from engine.storage import system
 from engine.storage.database import Database
-from engine.storage.schema_version import ensure_current
 from forms.catalog import Catalog
 from forms.fields import FIELD_TYPES
 from forms.install import InstallResult, install_bundle
@@ -105,31 +103,6 @@ SIDE_TABLES = {
     "t__every__mr": ({"id", "parent_id", "position", "target_id"}, "t__other"),
     "t__every__st": ({"id", "parent_id", "position", "q", "r"}, "t__other"),
 }
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def shared_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """One database per backend for the whole module (each test uses forms of its own)."""
-    if request.param == "sqlite":
-        url, admin = f"sqlite:///{tmp_path_factory.mktemp('db') / 'shared.db'}", None
-    else:
-        if os.environ.get("TESSERA_SKIP_PG") == "1":
-            pytest.skip("TESSERA_SKIP_PG=1")
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"tessera_t_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    database = Database(url)
-    try:
-        ensure_current(database)
-        yield database
-    finally:
-        database.dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 def write_bundle(root: Path, forms: dict[str, dict[str, Any]], *, app_key: str = "t") -> Path:

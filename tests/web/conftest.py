@@ -10,7 +10,6 @@ Two ways to get a server:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -80,26 +79,12 @@ def shared(
     """A server with the CRM app on a database shared by every test of the module."""
     root = _root_conftest(request.config)
     tmp = tmp_path_factory.mktemp("shared")
-    admin, name = None, ""
-    if shared_backend == "sqlite":
-        db_url = f"sqlite:///{tmp / 'shared.db'}"
-    else:
-        admin = root._pg_admin()
-        name = f"tessera_t_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        db_url = root.PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    server = None
-    try:
+    with root.fresh_database_url(shared_backend, tmp) as db_url:
         install_crm(db_url, tmp / "crm")
         server = root.LiveServer(db_url, tmp / "files").start()
-        with _client(server.url) as client:
-            yield Served(server.url, client)
-    finally:
-        if server is not None:
+        try:
+            with _client(server.url) as client:
+                yield Served(server.url, client)
+        finally:
             server.stop()
             _dispose(server)
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
