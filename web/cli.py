@@ -8,13 +8,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import forms.definition  # noqa: F401 - registers the form kind
 from engine.definitions import AppBundle, load_bundle, load_paths
 from engine.issues import EngineError, Issue
 from engine.storage.database import Database, resolve_url, shown_url
-from engine.storage.schema_version import current_revision, head_revision, upgrade
-from forms.install import InstallResult, install_bundle
+
+if TYPE_CHECKING:
+    from forms.install import InstallResult
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KAM_STARTER = REPO_ROOT / "templates" / "kam_starter"
@@ -79,6 +81,8 @@ def _load(path: str) -> AppBundle:
 
 
 def _install(args: argparse.Namespace, *, apply: bool, path: str) -> InstallResult:
+    from forms.install import install_bundle  # imported here: networkx and alembic slow every command
+
     database = _database(args)
     bundle = _load(path)
     _err(f"{'installing' if apply else 'planning'} {path} into {shown_url(database.url)}")
@@ -100,6 +104,8 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the engine tables and, with a bundle path, plan or apply its storage changes."""
+    from engine.storage.schema_version import current_revision, head_revision, upgrade
+
     database = _database(args)
     current, head = current_revision(database), head_revision()
     if current != head:
