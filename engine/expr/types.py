@@ -1,0 +1,75 @@
+"""Static types of the expression language and the value semantics every backend follows.
+
+Values (Python backend; SQL and JS mirror them):
+
+* ``None`` is *blank* (an empty field, NULL). Errors such as division by zero, ``SQRT(-1)`` or
+  ``VALUE("abc")`` also give blank — decided once: an error is an empty result, never an
+  exception, so SQL (``x / NULLIF(y, 0)``) and Python agree.
+* Numbers are ``float`` (Excel's IEEE doubles; ``Decimal`` field values are converted on read).
+  ``ROUND`` rounds half away from zero, as Excel does.
+* Text is ``str``; booleans ``bool`` (TRUE counts as 1 in arithmetic, as in Excel).
+* Dates are ``datetime.date``; ``date + n`` adds days, ``date - date`` is a number of days.
+  Date-times are ``datetime.datetime``.
+* Blank in arithmetic is 0, in ``&`` it is "", in a comparison it equals 0, "" and FALSE and is
+  less than every date (Excel treats a blank cell as 0).
+* A path that crosses a one-to-many link (a sub-table, or the records of another form that
+  point here) gives a *list*: ``SUM(items.amount)``, ``COUNT(contact)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """A value type; ``many`` marks a list (one value per related row)."""
+
+    name: str
+    many: bool = False
+    target: str | None = None  # the form a record reference points at
+
+    def __str__(self) -> str:
+        base = f"{self.name}({self.target})" if self.target else self.name
+        return f"list of {base}" if self.many else base
+
+    def one(self) -> Type:
+        """The type of one element."""
+        return Type(self.name, False, self.target)
+
+    def as_many(self) -> Type:
+        """The list of this type."""
+        return Type(self.name, True, self.target)
+
+
+NUMBER = Type("number")
+TEXT = Type("text")
+BOOLEAN = Type("boolean")
+DATE = Type("date")
+DATETIME = Type("datetime")
+TIME = Type("time")
+USER = Type("user")
+BLANK = Type("blank")  # the NULL literal: fits every type
+ANY = Type("any")  # unknown (after an error, or JSON fields): checks pass through
+
+
+def record(form: str) -> Type:
+    """The type of a reference to a record of ``form``."""
+    return Type("record", target=form)
+
+
+def is_numeric(t: Type) -> bool:
+    """Numbers, and the types Excel lets arithmetic use (booleans, blanks)."""
+    return t.name in ("number", "boolean", "blank", "any")
+
+
+def compatible(a: Type, b: Type) -> bool:
+    """Whether values of ``a`` and ``b`` can be compared with ``=`` (blank and any fit everything)."""
+    if BLANK in (a, b) or ANY in (a.one(), b.one()):
+        return True
+    numeric = {"number", "boolean"}
+    if a.name in numeric and b.name in numeric:
+        return True
+    if {a.name, b.name} <= {"date", "datetime"}:
+        return True
+    return a.name == b.name and (a.target == b.target or None in (a.target, b.target))
