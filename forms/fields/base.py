@@ -58,6 +58,9 @@ class FieldBase(BaseModel):
     storage: ClassVar[Storage] = "column"
     sortable: ClassVar[bool] = True
     system_filled: ClassVar[bool] = False
+    # The value type in formulas (engine.expr.types): text, number, boolean, date, datetime, time,
+    # user, department, record (follows a relation), rows (a sub-table), any.
+    expr_type: ClassVar[str] = "any"
 
     key: FieldKey
     label: Label

@@ -61,6 +61,7 @@ class SelectField(_Choice):
     """One value out of a list of options."""
 
     type: Literal["select"]
+    expr_type = "text"
     operators = CHOICE_OPERATORS
     aggregates = COUNT_AGGREGATES
 
@@ -79,6 +80,7 @@ class MultiSelectField(_Choice):
     """Several values out of a list of options (stored as a JSON array)."""
 
     type: Literal["multi_select"]
+    expr_type = "text"
     operators = frozenset({"contains", "is_empty"})
     aggregates = frozenset({"count"})
     sortable = False

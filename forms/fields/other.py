@@ -23,6 +23,7 @@ class AutonumberField(FieldBase):
     """
 
     type: Literal["autonumber"]
+    expr_type = "text"
     operators = TEXT_OPERATORS
     aggregates = COUNT_AGGREGATES
     system_filled = True
@@ -62,6 +63,7 @@ class AttachmentField(FieldBase):
     """Files uploaded first (``POST .../files``) and then referenced by id; size and type limits."""
 
     type: Literal["attachment"]
+    expr_type = "any"
     operators = frozenset({"is_empty"})
     aggregates = frozenset({"count"})
     sortable = False
@@ -92,6 +94,7 @@ class JsonField(FieldBase):
     """Any JSON value (settings tables, imported structures)."""
 
     type: Literal["json"]
+    expr_type = "any"
     operators = frozenset({"is_empty"})
     aggregates = frozenset({"count"})
     sortable = False

@@ -89,6 +89,7 @@ class UserField(_SingleReference):
     """One user of the instance."""
 
     type: Literal["user"]
+    expr_type = "user"
 
     def referenced_table(self) -> str:
         return USERS_TABLE
@@ -99,6 +100,7 @@ class MultiUserField(_MultiReference):
     """Several users of the instance."""
 
     type: Literal["multi_user"]
+    expr_type = "user"
 
     def referenced_table(self) -> str:
         return USERS_TABLE
@@ -109,6 +111,7 @@ class DepartmentField(_SingleReference):
     """One department of the instance's organisation tree."""
 
     type: Literal["department"]
+    expr_type = "department"
 
     def referenced_table(self) -> str:
         return DEPARTMENTS_TABLE
@@ -119,6 +122,7 @@ class RelationField(_SingleReference):
     """A many-to-one link to a record of another (or the same) form."""
 
     type: Literal["relation"]
+    expr_type = "record"
     target: FieldKey
     on_delete: OnDelete = "restrict"
     related_name: FieldKey | None = None
@@ -135,6 +139,7 @@ class MultiRelationField(_MultiReference):
     """A many-to-many link to records of another form (stored in a link table)."""
 
     type: Literal["multi_relation"]
+    expr_type = "record"
     target: FieldKey
     related_name: FieldKey | None = None
 
@@ -147,6 +152,7 @@ class SubtableField(FieldBase):
     """Child rows with their own fields (one-to-many), edited with their parent record."""
 
     type: Literal["subtable"]
+    expr_type = "rows"
     storage = "children"
     operators = frozenset({"is_empty"})
     aggregates = frozenset({"count"})

@@ -69,6 +69,7 @@ class TextField(_TextLike):
     """Single-line text, with optional length limits and a regular-expression pattern."""
 
     type: Literal["text"]
+    expr_type = "text"
     pattern: str | None = None
 
     def _pattern(self) -> str | None:
@@ -87,6 +88,7 @@ class TextareaField(_TextLike):
     """Multi-line plain text."""
 
     type: Literal["textarea"]
+    expr_type = "text"
     default_max_length: ClassVar[int] = 10_000
 
 
@@ -95,6 +97,7 @@ class RichTextField(_TextLike):
     """Formatted text stored as HTML (sanitised when rendered)."""
 
     type: Literal["rich_text"]
+    expr_type = "text"
     default_max_length: ClassVar[int] = 100_000
 
 
@@ -103,6 +106,7 @@ class EmailField(_TextLike):
     """An e-mail address."""
 
     type: Literal["email"]
+    expr_type = "text"
     fixed_pattern: ClassVar[str | None] = EMAIL_PATTERN
 
 
@@ -111,6 +115,7 @@ class PhoneField(_TextLike):
     """A phone number: digits with optional +, spaces, dashes and brackets."""
 
     type: Literal["phone"]
+    expr_type = "text"
     default_max_length: ClassVar[int] = 40
     fixed_pattern: ClassVar[str | None] = PHONE_PATTERN
 
@@ -120,6 +125,7 @@ class UrlField(_TextLike):
     """An http(s) address."""
 
     type: Literal["url"]
+    expr_type = "text"
     default_max_length: ClassVar[int] = 2000
     fixed_pattern: ClassVar[str | None] = URL_PATTERN
 
@@ -184,6 +190,7 @@ class NumberField(_NumberLike):
     """A number: an integer when ``decimals`` is 0 (the default), else a decimal of that scale."""
 
     type: Literal["number"]
+    expr_type = "number"
 
 
 @register
@@ -191,6 +198,7 @@ class CurrencyField(_NumberLike):
     """An amount of money (two decimals by default) in one currency."""
 
     type: Literal["currency"]
+    expr_type = "number"
     default_decimals: ClassVar[int] = 2
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
 
@@ -200,6 +208,7 @@ class PercentField(_NumberLike):
     """A percentage stored as a fraction (0.4 means 40 %)."""
 
     type: Literal["percent"]
+    expr_type = "number"
     default_decimals: ClassVar[int] = 4
 
 
@@ -208,6 +217,7 @@ class RatingField(FieldBase):
     """Stars from 1 to ``max`` (5 by default)."""
 
     type: Literal["rating"]
+    expr_type = "number"
     operators = COMPARE_OPERATORS
     aggregates = NUMERIC_AGGREGATES
     max: Annotated[int, Field(ge=1, le=10)] = 5
@@ -227,6 +237,7 @@ class BooleanField(FieldBase):
     """A yes/no value (a checkbox or switch)."""
 
     type: Literal["boolean"]
+    expr_type = "boolean"
     operators = frozenset({"eq", "ne", "is_empty"})
 
     def value_type(self, compile_model: ModelCompiler) -> Any:

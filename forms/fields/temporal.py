@@ -35,6 +35,7 @@ class DateField(_Temporal):
     """A calendar date; ``granularity`` month or year stores the first day of that period."""
 
     type: Literal["date"]
+    expr_type = "date"
     granularity: Literal["day", "month", "year"] = "day"
     min: dt.date | None = None
     max: dt.date | None = None
@@ -56,6 +57,7 @@ class DateTimeField(_Temporal):
     """A point in time (ISO 8601; stored without time zone, as given)."""
 
     type: Literal["datetime"]
+    expr_type = "datetime"
 
     def value_type(self, compile_model: ModelCompiler) -> Any:
         return dt.datetime
@@ -72,6 +74,7 @@ class TimeField(_Temporal):
     """A time of day."""
 
     type: Literal["time"]
+    expr_type = "time"
 
     def value_type(self, compile_model: ModelCompiler) -> Any:
         return dt.time
