@@ -24,6 +24,9 @@ class Issue:
     col: int | None = None
     hint: str | None = None
     field: str | None = None
+    # For a problem inside an expression: [start, end) character offsets in the expression text,
+    # so the builder can underline it (line:col above are then the file position of ``start``).
+    span: tuple[int, int] | None = None
 
     def located(self, **changes: Any) -> Issue:
         """Return a copy with location attributes replaced."""
@@ -43,7 +46,7 @@ class Issue:
 
 
 def _issue_items(issue: Issue) -> list[tuple[str, Any]]:
-    names = ("code", "message", "file", "pointer", "line", "col", "hint", "field")
+    names = ("code", "message", "file", "pointer", "line", "col", "hint", "field", "span")
     return [(name, getattr(issue, name)) for name in names]
 
 

@@ -58,6 +58,7 @@ class IssueOut(BaseModel):
     line: int | None = None
     col: int | None = None
     hint: str | None = None
+    span: tuple[int, int] | None = None
 
 
 class ErrorOut(BaseModel):

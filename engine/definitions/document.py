@@ -89,6 +89,8 @@ def locate(issue: Issue, parsed: ParsedJson, file: str | None) -> Issue:
     """Fill in file and line:col of ``issue`` from its pointer."""
     position = parsed.position(issue.pointer or "")
     line, col = position if position else (None, None)
+    if col is not None and issue.span is not None and issue.pointer in parsed.positions:
+        col += 1 + issue.span[0]  # past the opening quote, to the offset inside the expression string
     return issue.located(file=issue.file or file, line=issue.line or line, col=issue.col or col)
 
 
