@@ -42,10 +42,16 @@ class Context(Protocol):
     """Values at run time, for one record (or one row)."""
 
     def value(self, path: Sequence[str]) -> Any:
-        """The value of ``path`` (a list when it crosses a one-to-many link)."""
+        """The value of ``path`` (a list when it crosses a one-to-many link).
+
+        An empty path is the record itself (a bare ``THIS``): its id.
+        """
 
     def rows(self, path: Sequence[str]) -> list[Context]:
-        """The contexts of the rows ``path`` leads to (for SUMIF-style conditions)."""
+        """The contexts of the rows ``path`` leads to (for SUMIF-style conditions).
+
+        The rows are in the order of the list ``value(path)`` gives, one context per item.
+        """
 
     @property
     def current_user(self) -> Any:
@@ -62,22 +68,30 @@ class Context(Protocol):
 
 @dataclass
 class DictScope:
-    """A scope from ``{"name": Type}``; a nested ``DictScope`` value is a set of rows."""
+    """A scope from ``{"name": Type}``; a nested ``DictScope`` value is a set of rows.
+
+    A nested ``DictScope`` with ``many=False`` is one related record (``account.tier``).
+    """
 
     fields: Mapping[str, Type | DictScope]
+    many: bool = True
 
     def resolve(self, path: Sequence[str]) -> Resolved | None:
         head = self.fields.get(path[0]) if path else None
         if head is None:
             return None
         if isinstance(head, DictScope):
-            if len(path) == 1:
-                return Resolved(Type("rows", many=True), rows=head)
-            inner = head.resolve(path[1:])
-            if inner is None:
-                return None
-            return Resolved(inner.type.as_many(), rows=head)
+            return head.resolve_inside(path[1:])
         return Resolved(head) if len(path) == 1 else None
+
+    def resolve_inside(self, path: Sequence[str]) -> Resolved | None:
+        """What ``path`` names when it starts at this scope's rows (or its one record)."""
+        if not path:
+            return Resolved(Type("rows", many=True), rows=self) if self.many else Resolved(Type("record"))
+        inner = self.resolve(path)
+        if inner is None or not self.many:
+            return inner
+        return Resolved(inner.type.as_many(), rows=inner.rows or self)
 
     def names(self) -> list[str]:
         return list(self.fields)
@@ -92,6 +106,8 @@ class DictContext:
     clock: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 1, 15, 9, 30))
 
     def value(self, path: Sequence[str]) -> Any:
+        if not path:
+            return self.data.get("id")
         head = self.data.get(path[0])
         if len(path) == 1:
             return head
@@ -104,7 +120,7 @@ class DictContext:
     def rows(self, path: Sequence[str]) -> list[Context]:
         head = self.data.get(path[0])
         rows = head if isinstance(head, list) else []
-        return [DictContext(row, self.user, self.clock) for row in rows if isinstance(row, Mapping)]
+        return [DictContext(row if isinstance(row, Mapping) else {}, self.user, self.clock) for row in rows]
 
     @property
     def current_user(self) -> Any:

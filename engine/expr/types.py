@@ -4,14 +4,20 @@ Values (Python backend; SQL and JS mirror them):
 
 * ``None`` is *blank* (an empty field, NULL). Errors such as division by zero, ``SQRT(-1)`` or
   ``VALUE("abc")`` also give blank — decided once: an error is an empty result, never an
-  exception, so SQL (``x / NULLIF(y, 0)``) and Python agree.
+  exception, so SQL (``x / NULLIF(y, 0)``) and Python agree. Inside one evaluation an error
+  spreads as Excel's ``#DIV/0!`` does: ``1 + 1/0``, ``SUM(1, 1/0)`` and ``1/0 = 1`` are errors
+  (blank in the end), not 1; ``IF`` and ``IFS`` only evaluate the branch they take; ``ISBLANK``
+  of an error is FALSE; ``COALESCE`` skips blanks and errors (Excel's ``IFERROR``).
 * Numbers are ``float`` (Excel's IEEE doubles; ``Decimal`` field values are converted on read).
-  ``ROUND`` rounds half away from zero, as Excel does.
+  ``ROUND`` rounds half away from zero, as Excel does; rounding and comparisons work on 15
+  significant digits, as Excel does (``0.1 + 0.2 = 0.3`` is TRUE).
 * Text is ``str``; booleans ``bool`` (TRUE counts as 1 in arithmetic, as in Excel).
 * Dates are ``datetime.date``; ``date + n`` adds days, ``date - date`` is a number of days.
   Date-times are ``datetime.datetime``.
 * Blank in arithmetic is 0, in ``&`` it is "", in a comparison it equals 0, "" and FALSE and is
   less than every date (Excel treats a blank cell as 0).
+* Comparisons follow Excel: text compares ignoring case (``"a" = "A"``); values of different
+  kinds are never equal and sort numbers < text < TRUE/FALSE (``TRUE = 1`` is FALSE).
 * A path that crosses a one-to-many link (a sub-table, or the records of another form that
   point here) gives a *list*: ``SUM(items.amount)``, ``COUNT(contact)``.
 """
@@ -64,12 +70,39 @@ def is_numeric(t: Type) -> bool:
 
 
 def compatible(a: Type, b: Type) -> bool:
-    """Whether values of ``a`` and ``b`` can be compared with ``=`` (blank and any fit everything)."""
+    """Whether values of ``a`` and ``b`` can be compared with ``=`` (blank and any fit everything).
+
+    TRUE/FALSE do not compare with numbers: in Excel ``TRUE = 1`` is FALSE, so such a comparison
+    is a mistake.
+    """
     if BLANK in (a, b) or ANY in (a.one(), b.one()):
-        return True
-    numeric = {"number", "boolean"}
-    if a.name in numeric and b.name in numeric:
         return True
     if {a.name, b.name} <= {"date", "datetime"}:
         return True
     return a.name == b.name and (a.target == b.target or None in (a.target, b.target))
+
+
+NUMBER_LIKE = frozenset({"number", "integer", "decimal", "percent", "currency", "rating"})
+
+
+def is_number_like(t: Type) -> bool:
+    """Whether ``t`` holds numbers (a number, percent, currency, rating... field)."""
+    return t.name in NUMBER_LIKE
+
+
+def fits(actual: Type, expected: Type) -> bool:
+    """Whether a result of type ``actual`` can be stored where ``expected`` is needed.
+
+    A number fits every number-like field (percent, currency...); a date fits a date-time;
+    blank and unknown fit everything; a list fits only a list.
+    """
+    if ANY in (actual.one(), expected.one()) or actual == BLANK:
+        return True
+    if actual.many != expected.many:
+        return False
+    if is_number_like(expected):
+        return actual.name == "number"
+    if expected.name == "datetime":
+        return actual.name in ("date", "datetime")
+    same_target = actual.target == expected.target or None in (actual.target, expected.target)
+    return actual.name == expected.name and same_target

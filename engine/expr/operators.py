@@ -1,0 +1,173 @@
+"""The operators' run-time rules (``+ - * / ^ & = <`` ...): total functions, an error gives :data:`ERROR`.
+
+An error operand makes the result an error (Excel's ``1 + 1/0`` is ``#DIV/0!``); a blank operand
+is 0 in arithmetic and "" in ``&``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+from engine.expr.values import ERROR, Error, checked_text, compare, equals, finite, to_logical, to_number, to_text
+
+Operator = Callable[[Any, Any], Any]
+
+
+def _propagating(operator: Operator) -> Operator:
+    """``operator``, giving an error when either operand is one."""
+
+    def run(left: Any, right: Any) -> Any:
+        if left is ERROR or right is ERROR:
+            return ERROR
+        return operator(left, right)
+
+    run.__doc__ = operator.__doc__
+    return run
+
+
+def _numbers(left: Any, right: Any) -> tuple[float, float] | None:
+    a, b = to_number(left), to_number(right)
+    return None if a is None or b is None else (a, b)
+
+
+def _date_plus(date: dt.date, days: Any) -> dt.date | Error:
+    number = to_number(days)
+    if number is None:
+        return ERROR
+    try:
+        if isinstance(date, dt.datetime):
+            return date + dt.timedelta(days=number)
+        return date + dt.timedelta(days=math.floor(number))
+    except (OverflowError, ValueError):
+        return ERROR
+
+
+def _as_datetime(value: dt.date) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+
+
+def _arithmetic(compute: Callable[[float, float], float]) -> Operator:
+    def run(left: Any, right: Any) -> Any:
+        pair = _numbers(left, right)
+        if pair is None:
+            return ERROR
+        try:
+            return finite(compute(*pair))
+        except (ArithmeticError, ValueError):
+            return ERROR
+
+    return run
+
+
+_plain_add = _arithmetic(lambda a, b: a + b)
+_plain_subtract = _arithmetic(lambda a, b: a - b)
+
+
+def add(left: Any, right: Any) -> Any:
+    """``left + right``: numbers, or a date plus a number of days."""
+    if isinstance(left, dt.date) and not isinstance(right, dt.date):
+        return _date_plus(left, right)
+    if isinstance(right, dt.date) and not isinstance(left, dt.date):
+        return _date_plus(right, left)
+    return _plain_add(left, right)
+
+
+def subtract(left: Any, right: Any) -> Any:
+    """``left - right``: numbers; a date minus days is a date; a date minus a date is days."""
+    if isinstance(left, dt.date) and isinstance(right, dt.date):
+        if isinstance(left, dt.datetime) or isinstance(right, dt.datetime):
+            return (_as_datetime(left) - _as_datetime(right)).total_seconds() / 86400
+        return float((left - right).days)
+    if isinstance(left, dt.date):
+        number = to_number(right)
+        return ERROR if number is None else _date_plus(left, -number)
+    return _plain_subtract(left, right)
+
+
+def _divide(a: float, b: float) -> float:
+    if b == 0:
+        raise ZeroDivisionError
+    return a / b
+
+
+def _power(a: float, b: float) -> float:
+    """Excel's #NUM! for 0^0 and a negative number to a fraction; #DIV/0! for 0 to a negative power."""
+    if a == 0 and b <= 0:
+        raise ZeroDivisionError
+    result: float | complex = a**b
+    if isinstance(result, complex):
+        raise ValueError("a negative number to a fraction")
+    return result
+
+
+multiply = _arithmetic(lambda a, b: a * b)
+divide = _arithmetic(_divide)
+power = _arithmetic(_power)
+
+
+def concatenate(left: Any, right: Any) -> str:
+    """``left & right``: anything as text (blank is "")."""
+    return checked_text(to_text(left) + to_text(right))
+
+
+def _ordering(test: Callable[[int], bool]) -> Operator:
+    def ordered(left: Any, right: Any) -> bool | Error:
+        order = compare(left, right)
+        return ERROR if order is None else test(order)
+
+    return ordered
+
+
+def _logical(combine: Callable[[bool, bool], bool]) -> Operator:
+    def run(left: Any, right: Any) -> bool | Error:
+        a, b = to_logical(left), to_logical(right)
+        if a is ERROR or b is ERROR:
+            return ERROR
+        return combine(a is True, b is True)
+
+    return run
+
+
+BINARY: dict[str, Operator] = {
+    op: _propagating(operator)
+    for op, operator in {
+        "+": add,
+        "-": subtract,
+        "*": multiply,
+        "/": divide,
+        "^": power,
+        "&": concatenate,
+        "=": equals,
+        "<>": lambda left, right: not equals(left, right),
+        "<": _ordering(lambda order: order < 0),
+        "<=": _ordering(lambda order: order <= 0),
+        ">": _ordering(lambda order: order > 0),
+        ">=": _ordering(lambda order: order >= 0),
+        "AND": _logical(lambda a, b: a and b),
+        "OR": _logical(lambda a, b: a or b),
+    }.items()
+}
+
+
+def _unary(compute: Callable[[float], float]) -> Callable[[Any], Any]:
+    def run(value: Any) -> Any:
+        number = to_number(value)
+        return ERROR if number is None or value is ERROR else compute(number)
+
+    return run
+
+
+def _not(value: Any) -> bool | Error:
+    logical = to_logical(value)
+    return ERROR if logical is ERROR else logical is not True
+
+
+UNARY: dict[str, Callable[[Any], Any]] = {
+    "-": _unary(lambda number: 0.0 - number),  # not -0.0
+    "+": _unary(lambda number: number),
+    "%": _unary(lambda number: number / 100),
+    "NOT": _not,
+}
