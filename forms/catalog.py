@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -16,6 +16,9 @@ from engine.storage.database import Database
 from engine.storage.tables import TableRegistry
 from forms.definition import FormDefinition
 from forms.tables import form_table_specs
+
+if TYPE_CHECKING:
+    from forms.recompute import FormulaPlan
 
 REFRESH_SECONDS = 1.0
 
@@ -46,6 +49,7 @@ class Catalog:
         self._apps: dict[str, dict[str, Any]] = {}
         self._marker: Any = None
         self._checked = 0.0
+        self._plan: FormulaPlan | None = None
 
     def form(self, key: str) -> FormRuntime:
         """Return the installed form ``key``.
@@ -69,6 +73,15 @@ class Catalog:
         self._current()
         return list(self._apps.values())
 
+    def formula_plan(self) -> FormulaPlan:
+        """The compiled formulas of the installed forms (rebuilt when a definition changes)."""
+        forms = self._current()
+        if self._plan is None:
+            from forms.recompute import FormulaPlan  # recompute imports this module
+
+            self._plan = FormulaPlan({key: runtime.definition for key, runtime in forms.items()})
+        return self._plan
+
     def invalidate(self) -> None:
         """Force a reload on next use (after an install in this process)."""
         self._checked = 0.0
@@ -82,6 +95,7 @@ class Catalog:
             marker = connection.execute(sa.select(sa.func.max(system.definitions.c.id))).scalar()
             if marker != self._marker or self._marker is None:
                 self._forms, self._apps = _load(connection)
+                self._plan = None
                 self._marker = marker
             self._checked = now
         return self._forms

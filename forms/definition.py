@@ -23,6 +23,7 @@ from engine.definitions.document import to_json_text
 from engine.i18n import Label
 from engine.issues import Issue, suggest
 from forms.fields import FIELD_TYPES, RESERVED_KEYS, FieldBase
+from forms.fields.base import Expression
 from forms.fields.references import MultiRelationField, RelationField, SubtableField
 
 if TYPE_CHECKING:
@@ -65,6 +66,16 @@ class ListView(BaseModel):
     sort: list[SortKey] = Field(default_factory=list)
 
 
+class FormRule(BaseModel):
+    """A validation rule: ``assert`` must hold, else ``message`` is shown at ``field`` (or on the form)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    condition: Expression = Field(alias="assert")
+    field: DefinitionKey | None = None
+    message: Label
+
+
 @register_kind
 class FormDefinition(Definition):
     """A form: its fields become typed columns of one table."""
@@ -77,6 +88,7 @@ class FormDefinition(Definition):
     indexes: list[Annotated[list[DefinitionKey], Field(min_length=1)]] = Field(default_factory=list)
     layout: list[LayoutSection] = Field(default_factory=list)
     list_view: ListView = Field(default_factory=ListView, alias="list")
+    rules: list[FormRule] = Field(default_factory=list)
 
     @cached_property
     def field_map(self) -> dict[str, FieldBase]:
@@ -110,7 +122,16 @@ class FormDefinition(Definition):
         return _document_issues(_raw_entries(raw.get("fields")), raw)
 
     def bundle_issues(self, bundle: AppBundle) -> list[Issue]:
-        """Return relations to forms that the bundle does not define."""
+        """Return relations to forms that the bundle does not define, and problems in expressions."""
+        issues = self._relation_issues(bundle)
+        if issues:
+            return issues  # expressions are checked once every relation resolves
+        from forms.formulas import check_expressions, cycle_issues  # formulas builds on this module
+
+        forms = {d.key: d for d in bundle.of_kind("form") if isinstance(d, FormDefinition)}
+        return check_expressions(self, forms) + cycle_issues(self, forms)
+
+    def _relation_issues(self, bundle: AppBundle) -> list[Issue]:
         forms = bundle.keys("form")
         issues: list[Issue] = []
         for index, field in enumerate(self.fields):

@@ -62,6 +62,49 @@ class FormScope:
             return FormScope(singleton, self.forms).resolve(rest)
         return None
 
+    def trace(self, path: Sequence[str]) -> list[tuple[str, str]]:
+        """The (form, field) pairs ``path`` reads, in order: what a formula using it depends on.
+
+        ``account.tier`` read from a contact gives ``[("contact", "account"), ("account", "tier")]``;
+        ``account_financial_monthly.revenue`` read from an account gives the link field
+        (``account_financial_monthly.account``) and ``account_financial_monthly.revenue``.
+        """
+        if not path:
+            return []
+        name, rest = path[0], path[1:]
+        field = self.fields.get(name)
+        if field is not None:
+            here = [(self.form.key, field.key)]
+            if isinstance(field, SubtableField):
+                inner = FormScope(self.form, self.forms, fields=field.child_fields, parent=self)
+                return here + inner.trace(rest)
+            if isinstance(field, RelationField | MultiRelationField) and rest and field.target in self.forms:
+                return here + FormScope(self.forms[field.target], self.forms).trace(rest)
+            return here
+        if self.parent is not None:
+            return self.parent.trace(path)
+        reverse = self._reverse(name)
+        if reverse is not None:
+            links = [
+                (reverse.key, f.key)
+                for f in reverse.fields
+                if isinstance(f, RelationField)
+                and f.target == self.form.key
+                and name in self._reverse_names(reverse, f)
+            ]
+            return links + FormScope(reverse, self.forms).trace(rest)
+        singleton = self.forms.get(name)
+        if singleton is not None and singleton.singleton:
+            return FormScope(singleton, self.forms).trace(rest)
+        return []
+
+    def reverse_link(self, name: str) -> tuple[FormDefinition, RelationField] | None:
+        """The form and relation field behind a reverse name (``contact`` -> contact.account)."""
+        for form, field in self._pointing_here():
+            if name in self._reverse_names(form, field):
+                return form, field
+        return None
+
     def names(self) -> list[str]:
         """Field keys, reverse-relation names and singleton form keys (for did-you-mean)."""
         names = list(self.fields)

@@ -22,6 +22,7 @@ from engine.storage.counters import next_value
 from engine.storage.database import Database
 from forms import autonumber
 from forms.catalog import Catalog, FormRuntime
+from forms.computed import RowLoader
 from forms.fields import FieldBase
 from forms.fields.other import AttachmentField, AutonumberField
 from forms.fields.references import (
@@ -33,6 +34,7 @@ from forms.fields.references import (
     _SingleReference,
 )
 from forms.messages import message
+from forms.recompute import compute_own, propagate
 from forms.rows import column_values, load_side_rows, record_json, utcnow, write_side_rows
 from forms.validation import Use, validate_submission
 
@@ -104,10 +106,12 @@ class RecordsService:
                     "updated_by": actor.user_id,
                 }
                 statement = sa.update(table).where(where).values(changes).returning(*table.c)
+                before = connection.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
                 row = connection.execute(statement).mappings().first()
-                if row is None:
+                if row is None or before is None:
                     raise _stale(connection, runtime, record_id, version, actor.locale)
                 write_side_rows(connection, runtime, record_id, values, replace=True)
+                row = self._after_write(connection, runtime, before, row, actor)
                 return self._record(connection, runtime, row)
         except sa.exc.IntegrityError:
             with self.database.read() as connection:
@@ -123,8 +127,10 @@ class RecordsService:
                 condition = condition & (table.c.version == version)
             try:
                 with connection.begin_nested():
-                    if connection.execute(sa.delete(table).where(condition)).rowcount == 0:
+                    before = connection.execute(sa.select(table).where(condition)).mappings().first()
+                    if before is None or connection.execute(sa.delete(table).where(condition)).rowcount == 0:
                         raise _stale(connection, runtime, record_id, version or 0, actor.locale)
+                    self._after_delete(connection, runtime, before, actor)
             except sa.exc.IntegrityError:
                 text = (
                     "其他记录仍引用此记录，无法删除"
@@ -168,7 +174,60 @@ class RecordsService:
             row["id"] = record_id
         stored = connection.execute(_insert_statement(runtime.table), row).mappings().one()
         write_side_rows(connection, runtime, stored["id"], values, replace=False)
-        return stored
+        return self._after_write(connection, runtime, {}, stored, actor)
+
+    def _after_write(
+        self,
+        connection: Connection,
+        runtime: FormRuntime,
+        before: Mapping[str, Any] | sa.RowMapping,
+        row: sa.RowMapping,
+        actor: Actor,
+    ) -> sa.RowMapping:
+        """Compute the record's formula fields, then recompute the formulas that read it elsewhere."""
+        plan = self.catalog.formula_plan()
+        if not plan.own.get(runtime.key) and not plan.dependents(runtime.key, runtime.definition.field_map):
+            return row
+        loader = RowLoader(connection, self.catalog)
+        now = self.clock()
+        values = dict(row)
+        results = compute_own(plan, runtime, values, loader, user=actor.user_id, clock=now)
+        moved = {key: value for key, value in results.items() if row.get(key) != value}
+        if moved:
+            table = runtime.table
+            statement = sa.update(table).where(table.c.id == row["id"]).values(moved).returning(*table.c)
+            row = connection.execute(statement).mappings().one()
+        changed = [key for key in values if key not in before or before.get(key) != values.get(key)]
+        propagate(
+            plan,
+            self.catalog,
+            loader,
+            form=runtime.key,
+            before=dict(before),
+            after=values,
+            changed=changed,
+            user=actor.user_id,
+            clock=now,
+        )
+        return row
+
+    def _after_delete(self, connection: Connection, runtime: FormRuntime, before: sa.RowMapping, actor: Actor) -> None:
+        """Recompute the formulas that aggregated the deleted record (``account.open_risk_alerts``)."""
+        plan = self.catalog.formula_plan()
+        if not plan.dependents(runtime.key, runtime.definition.field_map):
+            return
+        loader = RowLoader(connection, self.catalog)
+        propagate(
+            plan,
+            self.catalog,
+            loader,
+            form=runtime.key,
+            before=dict(before),
+            after={},
+            changed=list(before.keys()),
+            user=actor.user_id,
+            clock=self.clock(),
+        )
 
     def _fetch(self, connection: Connection, runtime: FormRuntime, record_id: int) -> dict[str, Any]:
         row = connection.execute(sa.select(runtime.table).where(runtime.table.c.id == record_id)).mappings().first()

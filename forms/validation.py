@@ -55,7 +55,7 @@ def accepted_fields(form: FormDefinition, use: Use) -> tuple[FieldBase, ...]:
     """Return the fields a submission for ``use`` may set."""
     if use in ("system", "system_update"):
         return tuple(form.fields)
-    return tuple(f for f in form.fields if not f.read_only and not f.system_filled)
+    return tuple(f for f in form.fields if not f.read_only and not f.system_filled and f.formula is None)
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def _issue(form: FormDefinition, detail: ErrorDetails, raw: dict[str, Any], use:
     if code == "extra_forbidden" and len(loc) == 1:
         name = str(loc[0])
         known = form.field(name)
-        if known is not None and (known.read_only or known.system_filled):
+        if known is not None and (known.read_only or known.system_filled or known.formula is not None):
             code = "read_only"
         else:
             hint = did_you_mean(name, [f.key for f in accepted_fields(form, use)])

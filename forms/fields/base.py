@@ -26,6 +26,8 @@ RESERVED_KEYS = frozenset(
 )
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,49}$"
 FieldKey = Annotated[str, Field(pattern=KEY_PATTERN)]
+# Bounded here only against absurd documents; the parser's own limit gives the friendly error.
+Expression = Annotated[str, Field(min_length=1, max_length=200_000)]
 Storage = Literal["column", "children", "links"]
 
 COMPARE_OPERATORS = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "is_empty"})
@@ -73,6 +75,12 @@ class FieldBase(BaseModel):
     index: bool = False
     sensitive: bool = False
     renamed_from: FieldKey | None = None
+    # Expressions (engine.expr), checked when the definitions load: ``formula`` makes the field
+    # computed and stored; the ``*_if`` rules drive the form in the browser and on the server.
+    formula: Expression | None = None
+    visible_if: Expression | None = None
+    required_if: Expression | None = None
+    readonly_if: Expression | None = None
 
     @property
     def type_name(self) -> str:

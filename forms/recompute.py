@@ -1,0 +1,213 @@
+"""Keeping formula fields current: compute a record's own formulas, then what depends on them.
+
+A save computes the record's formula fields in dependency order (in the same transaction,
+before the row is written). Then every formula in other records that reads a changed field
+is recomputed: records that point at the saved one and read it through their relation
+(``contact`` reading ``account.tier``), and the record the saved one points at when that
+record aggregates its related rows (``account`` summing ``account_financial_monthly.revenue``).
+Longer paths fall back to recomputing every record of the depending form. The formula graph
+is acyclic (cycles are refused when definitions load), so propagation always ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import sqlalchemy as sa
+from engine.expr.evaluator import compile_expression
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.engine import Connection
+
+from engine.expr import ExprError
+from forms.catalog import Catalog, FormRuntime
+from forms.computed import RecordContext, RowLoader
+from forms.definition import FormDefinition
+from forms.expressions import FormScope
+from forms.fields import FieldBase
+from forms.fields.references import RelationField
+from forms.formulas import FieldNode, formula_graph, parsed, references
+from forms.validation import _row_model
+
+Evaluate = Callable[[RecordContext], Any]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One formula field, compiled, with a converter to its stored type."""
+
+    form: str
+    field: FieldBase
+    run: Evaluate
+    store: Callable[[Any], Any]
+
+
+@dataclass
+class FormulaPlan:
+    """The formulas of all installed forms, in recomputation order."""
+
+    forms: Mapping[str, FormDefinition]
+    graph: nx.DiGraph = field(init=False)
+    own: dict[str, list[Formula]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.graph = formula_graph(self.forms)
+        order = [node for node in nx.topological_sort(self.graph) if node in self._formula_nodes()]
+        self.own = {}
+        for form_key, field_key in order:
+            form = self.forms[form_key]
+            target = form.field(field_key)
+            if target is None or target.formula is None:
+                continue
+            run = compile_expression(parsed(target.formula))
+            self.own.setdefault(form_key, []).append(Formula(form_key, target, run, _storer(target)))
+
+    def _formula_nodes(self) -> set[FieldNode]:
+        return {(f.key, x.key) for f in self.forms.values() for x in f.fields if x.formula}
+
+    def dependents(self, form: str, changed: Iterable[str]) -> dict[str, set[str]]:
+        """Formula fields of other forms that read any of ``changed`` fields of ``form``."""
+        found: dict[str, set[str]] = {}
+        for key in changed:
+            node = (form, key)
+            if node not in self.graph:
+                continue
+            for target_form, target_field in self.graph.successors(node):
+                if target_form != form:
+                    found.setdefault(target_form, set()).add(target_field)
+        return found
+
+    def links(self, reader: str, source: str) -> tuple[set[str], set[str], bool]:
+        """How formulas of ``reader`` reach ``source``.
+
+        Returns the reader's relations pointing at the source (records of the reader that
+        point at a saved source record are affected), the source's relations pointing at the
+        reader (the records they point at are affected), and whether some path is longer or
+        reads a singleton (then every record of the reader is affected).
+        """
+        forward: set[str] = set()
+        reverse: set[str] = set()
+        everything = False
+        scope = FormScope(self.forms[reader], self.forms)
+        for formula in self.own.get(reader, []):
+            for ref in references(parsed(formula.field.formula or "")):
+                trace = scope.trace(ref.path)
+                if not any(form_key == source for form_key, _ in trace):
+                    continue
+                first_form, first_field = trace[0]
+                link = self.forms[first_form].field(first_field)
+                if first_form == source and isinstance(link, RelationField) and link.target == reader:
+                    reverse.add(first_field)
+                elif first_form == reader and len(trace) > 1 and trace[1][0] == source:
+                    forward.add(first_field)
+                else:
+                    everything = True
+        return forward, reverse, everything
+
+
+def _storer(target: FieldBase) -> Callable[[Any], Any]:
+    adapter: TypeAdapter[Any] = TypeAdapter(target.value_type(_row_model))
+
+    def store(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float) and target.expr_type == "number" and value.is_integer():
+            value = int(value) if getattr(target, "scale", 1) == 0 else value
+        try:
+            return target.to_db(adapter.validate_python(value))
+        except (PydanticValidationError, ValueError, TypeError, ArithmeticError):
+            return None  # a result the field cannot hold is blank, like any formula error
+
+    return store
+
+
+def compute_own(
+    plan: FormulaPlan, runtime: FormRuntime, values: dict[str, Any], loader: RowLoader, *, user: Any, clock: dt.datetime
+) -> dict[str, Any]:
+    """Compute ``runtime``'s formula fields over ``values`` (updated in place); return what they gave."""
+    results: dict[str, Any] = {}
+    for formula in plan.own.get(runtime.key, []):
+        context = RecordContext(runtime, values, loader, user=user, clock=clock)
+        try:
+            value = formula.store(formula.run(context))
+        except ExprError:
+            value = None  # a runaway formula (step limit) stores blank rather than failing the save
+        values[formula.field.key] = value
+        results[formula.field.key] = value
+    return results
+
+
+def propagate(
+    plan: FormulaPlan,
+    catalog: Catalog,
+    loader: RowLoader,
+    *,
+    form: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    changed: Iterable[str],
+    user: Any,
+    clock: dt.datetime,
+    depth: int = 0,
+) -> None:
+    """Recompute the formulas of other records that read the ``changed`` fields of a saved record."""
+    if depth > 20:
+        return
+    loader.forget()
+    for reader, _fields in plan.dependents(form, changed).items():
+        runtime = catalog.form(reader)
+        forward, reverse, everything = plan.links(reader, form)
+        for record in _affected(loader.connection, runtime, before, after, forward, reverse, everything):
+            old = dict(record)
+            new = dict(record)
+            results = compute_own(plan, runtime, new, loader, user=user, clock=clock)
+            moved = {k for k, v in results.items() if old.get(k) != v}
+            if not moved:
+                continue
+            table = runtime.table
+            loader.connection.execute(
+                sa.update(table).where(table.c.id == old["id"]).values({k: new[k] for k in moved})
+            )
+            propagate(
+                plan,
+                catalog,
+                loader,
+                form=reader,
+                before=old,
+                after=new,
+                changed=moved,
+                user=user,
+                clock=clock,
+                depth=depth + 1,
+            )
+
+
+def _affected(
+    connection: Connection,
+    reader: FormRuntime,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    forward: set[str],
+    reverse: set[str],
+    everything: bool,
+) -> list[Mapping[str, Any]]:
+    """The records of ``reader`` whose formulas may read the saved record."""
+    table = reader.table
+    conditions = []
+    record_id = after.get("id") or before.get("id")
+    conditions += [table.c[name] == record_id for name in forward]
+    ids = {row.get(name) for row in (before, after) for name in reverse} - {None}
+    if ids:
+        conditions.append(table.c.id.in_(ids))
+    if everything:
+        conditions.append(sa.true())  # a longer path or a settings record: every record may change
+    if not conditions:
+        return []
+    return [dict(r) for r in connection.execute(sa.select(table).where(sa.or_(*conditions))).mappings()]
+
+
+__all__ = ["FormulaPlan", "RelationField", "compute_own", "propagate"]

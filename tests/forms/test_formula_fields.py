@@ -1,0 +1,154 @@
+"""Formula fields are computed and stored, and kept current when what they read changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Services, install
+
+from engine.issues import ValidationError
+from engine.storage.database import Database
+from forms.records import Actor
+
+pytestmark = pytest.mark.pg
+
+ACTOR = Actor(user_id=None, locale="en")
+TODAY = dt.datetime(2026, 6, 15, 10, 0)
+
+SETTINGS = {
+    "singleton": True,
+    "fields": [{"key": "weight", "type": "number", "decimals": 2, "label": "Weight", "default": 2}],
+}
+ACCOUNT = {
+    "title_field": "name",
+    "fields": [
+        {"key": "name", "type": "text", "label": "Name", "required": True},
+        {
+            "key": "tier",
+            "type": "select",
+            "label": "Tier",
+            "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
+        },
+        {"key": "since", "type": "date", "label": "Since"},
+        {
+            "key": "years",
+            "type": "number",
+            "decimals": 1,
+            "label": "Years",
+            "formula": "ROUND(DAYS(TODAY(), since) / 365, 1)",
+        },
+        {"key": "revenue_total", "type": "currency", "label": "Total", "formula": "SUM(monthly.revenue)"},
+        {
+            "key": "revenue_recent",
+            "type": "currency",
+            "label": "Recent",
+            "formula": "SUMIF(monthly.revenue, period > EDATE(TODAY(), -3))",
+        },
+        {"key": "big_months", "type": "number", "label": "Big months", "formula": "COUNTIF(monthly, revenue >= 100)"},
+        {
+            "key": "score",
+            "type": "number",
+            "decimals": 2,
+            "label": "Score",
+            "formula": "revenue_total * settings.weight",
+        },
+        {
+            "key": "band",
+            "type": "text",
+            "label": "Band",
+            "formula": 'IFS(score >= 1000, "high", score >= 100, "mid", TRUE, "low")',
+        },
+    ],
+}
+MONTHLY = {
+    "fields": [
+        {
+            "key": "account",
+            "type": "relation",
+            "target": "account",
+            "label": "Account",
+            "required": True,
+            "on_delete": "cascade",
+        },
+        {"key": "period", "type": "date", "granularity": "month", "label": "Month", "required": True},
+        {"key": "revenue", "type": "currency", "label": "Revenue"},
+    ]
+}
+CONTACT = {
+    "fields": [
+        {"key": "name", "type": "text", "label": "Name"},
+        {"key": "account", "type": "relation", "target": "account", "label": "Account", "on_delete": "set_null"},
+        {"key": "account_tier", "type": "text", "label": "Tier of the account", "formula": "account.tier"},
+    ]
+}
+
+
+@pytest.fixture
+def kam(database: Database, make_bundle: Callable[..., Path], services: Services) -> Services:
+    root = make_bundle({"settings": SETTINGS, "account": ACCOUNT, "monthly": MONTHLY, "contact": CONTACT})
+    result = install(database, root)
+    assert result.applied and not result.issues
+    services.records.clock = lambda: TODAY
+    return services
+
+
+def _get(services: Services, form: str, record_id: int) -> dict[str, Any]:
+    return services.records.get(form, record_id, actor=ACTOR)
+
+
+def test_own_formulas_are_computed_on_create_and_update(kam: Services) -> None:
+    account = kam.records.create("account", {"name": "A", "since": "2021-06-15"}, actor=ACTOR)
+    assert account["years"] == 5.0
+    assert account["revenue_total"] is None or account["revenue_total"] == 0
+    assert account["band"] == "low"
+    updated = kam.records.update("account", account["id"], {"since": "2024-06-15"}, version=1, actor=ACTOR)
+    assert updated["years"] == 2.0
+
+
+def test_formula_fields_cannot_be_set_by_users(kam: Services) -> None:
+    with pytest.raises(ValidationError) as caught:
+        kam.records.create("account", {"name": "A", "years": 3}, actor=ACTOR)
+    assert [(i.field, i.code) for i in caught.value.issues] == [("years", "read_only")]
+
+
+def test_rollups_follow_creates_updates_moves_and_deletes_of_related_rows(kam: Services) -> None:
+    kam.records.create("settings", {"weight": 2}, actor=ACTOR)
+    a = kam.records.create("account", {"name": "A"}, actor=ACTOR)["id"]
+    b = kam.records.create("account", {"name": "B"}, actor=ACTOR)["id"]
+    m1 = kam.records.create("monthly", {"account": a, "period": "2026-05-01", "revenue": 300}, actor=ACTOR)
+    kam.records.create("monthly", {"account": a, "period": "2025-01-01", "revenue": 50}, actor=ACTOR)
+    account = _get(kam, "account", a)
+    assert (account["revenue_total"], account["revenue_recent"], account["big_months"]) == (350.0, 300.0, 1)
+    assert (account["score"], account["band"]) == (700.0, "mid")
+
+    kam.records.update("monthly", m1["id"], {"revenue": 600}, version=1, actor=ACTOR)
+    assert _get(kam, "account", a)["band"] == "high"  # 650 * 2 = 1300: a chain of formulas follows
+
+    kam.records.update("monthly", m1["id"], {"account": b}, version=2, actor=ACTOR)
+    assert _get(kam, "account", a)["revenue_total"] == 50.0
+    assert _get(kam, "account", b)["revenue_total"] == 600.0
+
+    kam.records.delete("monthly", m1["id"], version=None, actor=ACTOR)
+    assert _get(kam, "account", b)["revenue_total"] in (None, 0.0)
+
+
+def test_records_reading_a_related_record_follow_its_changes(kam: Services) -> None:
+    a = kam.records.create("account", {"name": "A", "tier": "a"}, actor=ACTOR)
+    contact = kam.records.create("contact", {"name": "C", "account": a["id"]}, actor=ACTOR)
+    assert contact["account_tier"] == "a"
+    kam.records.update("account", a["id"], {"tier": "b"}, version=a["version"], actor=ACTOR)
+    assert _get(kam, "contact", contact["id"])["account_tier"] == "b"
+
+
+def test_a_settings_change_recomputes_every_record_that_reads_it(kam: Services) -> None:
+    settings = kam.records.create("settings", {"weight": 1}, actor=ACTOR)
+    a = kam.records.create("account", {"name": "A"}, actor=ACTOR)["id"]
+    kam.records.create("monthly", {"account": a, "period": "2026-05-01", "revenue": 200}, actor=ACTOR)
+    assert _get(kam, "account", a)["score"] == 200.0
+    kam.records.update("settings", settings["id"], {"weight": 10}, version=1, actor=ACTOR)
+    assert _get(kam, "account", a)["score"] == 2000.0
+    assert _get(kam, "account", a)["band"] == "high"
