@@ -117,9 +117,9 @@ class RecordContext:
         return self.clock
 
     def value(self, path: Sequence[str]) -> Any:
-        """The value at ``path``; a list where the path crosses to many rows."""
+        """The value at ``path``; a list where the path crosses to many rows; ``()`` is the record id."""
         if not path:
-            return None
+            return self.values.get("id") if self.parent is None else self.parent.value(path)
         field = self.fields.get(path[0])
         if field is None:
             if self.parent is not None:

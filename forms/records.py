@@ -36,6 +36,7 @@ from forms.fields.references import (
 from forms.messages import message
 from forms.recompute import compute_own, propagate
 from forms.rows import column_values, load_side_rows, record_json, utcnow, write_side_rows
+from forms.rules import enforce_rules
 from forms.validation import Use, validate_submission
 
 
@@ -68,6 +69,7 @@ class RecordsService:
             with self.database.begin() as connection:
                 _check_references(connection, self.catalog, runtime, values, actor.locale)
                 _resolve_files(connection, runtime, values, actor.locale)
+                self._enforce(connection, runtime, values, values, actor)
                 row = self._insert(connection, runtime, values, actor)
                 return self._record(connection, runtime, row)
         except sa.exc.IntegrityError:
@@ -107,6 +109,8 @@ class RecordsService:
                 }
                 statement = sa.update(table).where(where).values(changes).returning(*table.c)
                 before = connection.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+                if before is not None:
+                    self._enforce(connection, runtime, {**before, **values}, values, actor)
                 row = connection.execute(statement).mappings().first()
                 if row is None or before is None:
                     raise _stale(connection, runtime, record_id, version, actor.locale)
@@ -175,6 +179,23 @@ class RecordsService:
         stored = connection.execute(_insert_statement(runtime.table), row).mappings().one()
         write_side_rows(connection, runtime, stored["id"], values, replace=False)
         return self._after_write(connection, runtime, {}, stored, actor)
+
+    def _enforce(
+        self,
+        connection: Connection,
+        runtime: FormRuntime,
+        merged: Mapping[str, Any],
+        changed: Mapping[str, Any],
+        actor: Actor,
+    ) -> None:
+        """Check required_if / readonly_if / assert rules against the record as it would be saved."""
+        if actor.system:
+            return  # installers and imports load data as it is; rules guard people's edits
+        loader = RowLoader(connection, self.catalog)
+        record = dict(merged)
+        # Rules may read formula fields (tier <> tier_suggested): compute them on the would-be record first.
+        compute_own(self.catalog.formula_plan(), runtime, record, loader, user=actor.user_id, clock=self.clock())
+        enforce_rules(runtime, record, changed, loader, user=actor.user_id, clock=self.clock(), locale=actor.locale)
 
     def _after_write(
         self,
