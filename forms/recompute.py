@@ -18,12 +18,14 @@ from typing import Any
 
 import networkx as nx
 import sqlalchemy as sa
-from engine.expr.evaluator import compile_expression
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.engine import Connection
 
 from engine.expr import ExprError
+from engine.expr.evaluator import compile_expression
+from engine.expr.nodes import Call, walk
+from engine.storage.database import Database
 from forms.catalog import Catalog, FormRuntime
 from forms.computed import RecordContext, RowLoader
 from forms.definition import FormDefinition
@@ -211,3 +213,65 @@ def _affected(
 
 
 __all__ = ["FormulaPlan", "RelationField", "compute_own", "propagate"]
+
+
+TIME_FUNCTIONS = frozenset({"TODAY", "NOW"})
+
+
+def time_dependent(plan: FormulaPlan) -> dict[str, set[str]]:
+    """Formula fields whose value changes with the date: those calling TODAY()/NOW(), and what reads them."""
+    direct = {
+        (formula.form, formula.field.key)
+        for formulas in plan.own.values()
+        for formula in formulas
+        if any(isinstance(n, Call) and n.name in TIME_FUNCTIONS for n in walk(parsed(formula.field.formula or "")))
+    }
+    found = set(direct)
+    for node in direct:
+        found |= set(nx.descendants(plan.graph, node)) if node in plan.graph else set()
+    result: dict[str, set[str]] = {}
+    for form_key, field_key in found:
+        result.setdefault(form_key, set()).add(field_key)
+    return result
+
+
+def recompute_all(
+    database: Database,
+    catalog: Catalog,
+    *,
+    clock: dt.datetime,
+    only_time_dependent: bool = False,
+    batch: int = 500,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Recompute stored formula values record by record (the daily job for TODAY()-based formulas).
+
+    Each batch is one transaction; records whose values did not change are not written.
+    Returns how many records changed per form.
+    """
+    plan = catalog.formula_plan()
+    forms = time_dependent(plan) if only_time_dependent else {key: set() for key in plan.own}
+    changed: dict[str, int] = {}
+    for form_key in [key for key in plan.own if key in forms]:
+        runtime = catalog.form(form_key)
+        table = runtime.table
+        last_id = 0
+        changed[form_key] = 0
+        while True:
+            with database.begin() as connection:
+                query = sa.select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
+                rows = [dict(r) for r in connection.execute(query).mappings()]
+                loader = RowLoader(connection, catalog)
+                for row in rows:
+                    values = dict(row)
+                    results = compute_own(plan, runtime, values, loader, user=None, clock=clock)
+                    moved = {k: v for k, v in results.items() if row.get(k) != v}
+                    if moved:
+                        connection.execute(sa.update(table).where(table.c.id == row["id"]).values(moved))
+                        changed[form_key] += 1
+            if not rows:
+                break
+            last_id = rows[-1]["id"]
+            if progress:
+                progress(f"{form_key}: up to id {last_id}, {changed[form_key]} changed")
+    return changed

@@ -134,6 +134,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recompute(args: argparse.Namespace) -> int:
+    """Recompute stored formula values (daily: the ones that depend on TODAY()/NOW())."""
+    from forms.catalog import Catalog
+    from forms.recompute import recompute_all
+    from forms.rows import utcnow
+
+    database = _database(args)
+    changed = recompute_all(
+        database, Catalog(database), clock=utcnow(), only_time_dependent=not args.all, progress=_progress
+    )
+    for form, count in changed.items():
+        print(f"{form}: {count} record(s) changed")
+    if not changed:
+        print("no formula needed recomputing")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web server with uvicorn."""
     import uvicorn
@@ -170,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode = migrate.add_mutually_exclusive_group()
     mode.add_argument("--plan", action="store_true", help="print the plan only (the default)")
     mode.add_argument("--apply", action="store_true", help="apply the plan in one transaction")
+    recompute = add("recompute", cmd_recompute, "recompute formula fields (run daily for TODAY()-based ones)")
+    recompute.add_argument("--all", action="store_true", help="every formula, not only the date-dependent ones")
     demo = add("demo", cmd_demo, "install the KAM starter with demo data")
     demo.add_argument("--seed", type=int, default=20240601)
     return parser

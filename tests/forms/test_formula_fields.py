@@ -152,3 +152,16 @@ def test_a_settings_change_recomputes_every_record_that_reads_it(kam: Services) 
     kam.records.update("settings", settings["id"], {"weight": 10}, version=1, actor=ACTOR)
     assert _get(kam, "account", a)["score"] == 2000.0
     assert _get(kam, "account", a)["band"] == "high"
+
+
+def test_the_daily_job_refreshes_date_dependent_formulas_only(kam: Services) -> None:
+    from forms.recompute import recompute_all, time_dependent
+
+    plan = kam.catalog.formula_plan()
+    assert time_dependent(plan) == {"account": {"years", "revenue_recent"}}  # score and band read no date
+    a = kam.records.create("account", {"name": "A", "since": "2021-06-15"}, actor=ACTOR)
+    assert a["years"] == 5.0
+    later = TODAY.replace(year=2031)
+    assert recompute_all(kam.database, kam.catalog, clock=later, only_time_dependent=True) == {"account": 1}
+    assert _get(kam, "account", a["id"])["years"] == 10.0
+    assert recompute_all(kam.database, kam.catalog, clock=later, only_time_dependent=True) == {"account": 0}
