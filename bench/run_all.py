@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ("validation", "create_http", "list_1m")
+SCRIPTS = ("validation", "create_http", "list_1m", "formula_kav")
 
 
 def run(name: str, extra: list[str]) -> dict[str, object]:
