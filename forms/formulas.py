@@ -9,15 +9,18 @@ an issue naming its path, and the graph orders recomputation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import networkx as nx
 
 from engine.expr import ExprError, parse
 from engine.expr.checker import check
+from engine.expr.evaluator import compile_expression
 from engine.expr.nodes import Node, Ref, walk
+from engine.expr.scope import Context
 from engine.expr.types import BOOLEAN, Type
 from engine.issues import Issue
 from forms.definition import FormDefinition
@@ -58,17 +61,26 @@ def expression_sites(form: FormDefinition) -> list[Site]:
 
 
 def _field_sites(field: FieldBase, pointer: str) -> list[Site]:
-    return [
+    sites = [
         Site(f"{pointer}/{option}", text, option, field)
         for option in FIELD_EXPRESSIONS
         if (text := getattr(field, option)) is not None
     ]
+    if field.default_expression is not None:
+        sites.append(Site(f"{pointer}/default", field.default_expression, "default", field))
+    return sites
 
 
 @lru_cache(maxsize=4096)
 def parsed(text: str) -> Node:
     """Parse once per distinct expression text (ExprError propagates)."""
     return parse(text)
+
+
+@lru_cache(maxsize=4096)
+def compiled(text: str) -> Callable[[Context], Any]:
+    """Parse and compile once per distinct expression text."""
+    return compile_expression(parsed(text))
 
 
 def _scope(form: FormDefinition, forms: Mapping[str, FormDefinition], site: Site) -> FormScope:
@@ -79,7 +91,7 @@ def _scope(form: FormDefinition, forms: Mapping[str, FormDefinition], site: Site
 
 
 def _expected(site: Site) -> Type:
-    if site.option == "formula" and site.field is not None:
+    if site.option in ("formula", "default") and site.field is not None:
         return Type(site.field.expr_type)
     return BOOLEAN
 
@@ -99,9 +111,9 @@ def check_expressions(form: FormDefinition, forms: Mapping[str, FormDefinition])
 
 
 def _issue(error: ExprError, site: Site) -> Issue:
-    return Issue(
-        f"expr_{error.code}", error.message, pointer=site.pointer, hint=error.hint, span=(error.start, error.end)
-    )
+    shift = 1 if site.option == "default" else 0  # past the "=" that marks a default expression
+    span = (error.start + shift, error.end + shift)
+    return Issue(f"expr_{error.code}", error.message, pointer=site.pointer, hint=error.hint, span=span)
 
 
 def references(node: Node) -> list[Ref]:

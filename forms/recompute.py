@@ -111,6 +111,11 @@ class FormulaPlan:
         return forward, reverse, everything
 
 
+def stored_value(target: FieldBase, value: Any) -> Any:
+    """``value`` converted to what ``target`` stores (blank when it cannot hold it)."""
+    return _storer(target)(value)
+
+
 def _storer(target: FieldBase) -> Callable[[Any], Any]:
     adapter: TypeAdapter[Any] = TypeAdapter(target.value_type(_row_model))
 

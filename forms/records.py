@@ -22,7 +22,7 @@ from engine.storage.counters import next_value
 from engine.storage.database import Database
 from forms import autonumber
 from forms.catalog import Catalog, FormRuntime
-from forms.computed import RowLoader
+from forms.computed import RecordContext, RowLoader
 from forms.fields import FieldBase
 from forms.fields.other import AttachmentField, AutonumberField
 from forms.fields.references import (
@@ -33,8 +33,9 @@ from forms.fields.references import (
     _MultiReference,
     _SingleReference,
 )
+from forms.formulas import compiled
 from forms.messages import message
-from forms.recompute import compute_own, propagate
+from forms.recompute import compute_own, propagate, stored_value
 from forms.rows import column_values, load_side_rows, record_json, utcnow, write_side_rows
 from forms.rules import enforce_rules
 from forms.validation import Use, validate_submission
@@ -69,6 +70,7 @@ class RecordsService:
             with self.database.begin() as connection:
                 _check_references(connection, self.catalog, runtime, values, actor.locale)
                 _resolve_files(connection, runtime, values, actor.locale)
+                self._fill_default_expressions(connection, runtime, values, actor)
                 self._enforce(connection, runtime, values, values, actor)
                 row = self._insert(connection, runtime, values, actor)
                 return self._record(connection, runtime, row)
@@ -179,6 +181,20 @@ class RecordsService:
         stored = connection.execute(_insert_statement(runtime.table), row).mappings().one()
         write_side_rows(connection, runtime, stored["id"], values, replace=False)
         return self._after_write(connection, runtime, {}, stored, actor)
+
+    def _fill_default_expressions(
+        self, connection: Connection, runtime: FormRuntime, values: dict[str, Any], actor: Actor
+    ) -> None:
+        """Give fields left out of a new record the value of their ``"=..."`` default."""
+        missing = [f for f in runtime.definition.fields if f.default_expression is not None and f.key not in values]
+        if not missing:
+            return
+        loader = RowLoader(connection, self.catalog)
+        context = RecordContext(runtime, values, loader, user=actor.user_id, clock=self.clock())
+        for field in missing:
+            value = stored_value(field, compiled(field.default_expression or "")(context))
+            if value is not None:
+                values[field.key] = value
 
     def _enforce(
         self,

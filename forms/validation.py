@@ -78,7 +78,11 @@ def compile_form(form: FormDefinition, use: Use) -> CompiledForm:
     base_use: Use = "update" if use in _PARTIAL else "create"
     fields = accepted_fields(form, use)
     adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(_typed_dict(f"Submission_{form.key}_{use}", fields, base_use))
-    defaults = {} if use in _PARTIAL else {f.key: f.default for f in fields if f.default is not None}
+    defaults = (
+        {}
+        if use in _PARTIAL
+        else {f.key: f.default for f in fields if f.default is not None and f.default_expression is None}
+    )
     compiled = CompiledForm(form, adapter, defaults)
     _COMPILED[(id(form), use)] = compiled
     return compiled

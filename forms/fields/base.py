@@ -133,16 +133,16 @@ class FieldBase(BaseModel):
         """Return problems in this field's own options (e.g. a default that is not valid)."""
         if self.default is None:
             return []
-        if isinstance(self.default, str) and self.default.startswith("="):
-            return [
-                Issue(
-                    "unsupported_default",
-                    "expression defaults ('=...') are not supported yet",
-                    pointer=f"{pointer}/default",
-                    hint="use a literal value for now",
-                )
-            ]
+        if self.default_expression is not None:
+            return []  # checked with the form's other expressions when the bundle loads
         return self.check_value(self.default, f"{pointer}/default", what="default")
+
+    @property
+    def default_expression(self) -> str | None:
+        """The expression of a ``"=..."`` default (as in a spreadsheet cell), else None."""
+        if isinstance(self.default, str) and self.default.startswith("="):
+            return self.default[1:]
+        return None
 
     def check_value(self, value: Any, pointer: str, *, what: str) -> list[Issue]:
         """Check ``value`` against this field's value type, as an issue list."""

@@ -105,3 +105,26 @@ def test_a_rule_that_gives_blank_does_not_block(svc: Services) -> None:
 def test_installers_load_data_without_rules(svc: Services) -> None:
     saved = svc.records.create("thing", {"name": "x", "tier": "a", "score": 500}, actor=SYSTEM_ACTOR)
     assert saved["score"] == 500
+
+
+DEFAULTS = {
+    "fields": [
+        {"key": "name", "type": "text", "label": "Name", "required": True},
+        {"key": "opened", "type": "date", "label": "Opened", "default": "=TODAY()"},
+        {"key": "code", "type": "text", "label": "Code", "default": '=UPPER(LEFT(name, 3)) & "-1"'},
+        {"key": "level", "type": "number", "label": "Level", "default": 3},
+    ]
+}
+
+
+def test_expression_defaults_fill_what_a_new_record_leaves_out(
+    database: Database, make_bundle: Callable[..., Path], services: Services
+) -> None:
+    import datetime as dt
+
+    assert install(database, make_bundle({"case": DEFAULTS})).applied
+    services.records.clock = lambda: dt.datetime(2026, 3, 9, 8, 0)
+    record = services.records.create("case", {"name": "acme"}, actor=EN)
+    assert (record["opened"], record["code"], record["level"]) == ("2026-03-09", "ACM-1", 3)
+    given = services.records.create("case", {"name": "beta", "code": "own", "opened": "2020-01-01"}, actor=EN)
+    assert (given["opened"], given["code"]) == ("2020-01-01", "own")

@@ -93,3 +93,10 @@ def test_issues_serialise_with_their_span(make_bundle: Callable[..., Path]) -> N
     fields = [{"key": "twice", "type": "number", "label": "2x", "formula": "amount * nope"}]
     issue = _one(_issues(make_bundle, fields))
     assert json.loads(json.dumps(issue.to_dict()))["span"] == [9, 13]
+
+
+def test_an_expression_default_is_checked_and_placed_past_its_equals_sign(make_bundle: Callable[..., Path]) -> None:
+    fields = [{"key": "d", "type": "number", "label": "D", "default": "=amount * nope"}]
+    issue = _one(_issues(make_bundle, fields))
+    assert issue.code.startswith("expr_") and issue.pointer == "/fields/1/default"
+    assert issue.span == (10, 14)  # "nope" in "=amount * nope"
