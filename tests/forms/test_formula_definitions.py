@@ -100,3 +100,9 @@ def test_an_expression_default_is_checked_and_placed_past_its_equals_sign(make_b
     issue = _one(_issues(make_bundle, fields))
     assert issue.code.startswith("expr_") and issue.pointer == "/fields/1/default"
     assert issue.span == (10, 14)  # "nope" in "=amount * nope"
+
+
+def test_an_expression_default_of_the_wrong_type_is_an_issue(make_bundle: Callable[..., Path]) -> None:
+    fields = [{"key": "t", "type": "number", "label": "T", "default": "=TODAY()"}]
+    issue = _one(_issues(make_bundle, fields))
+    assert issue.code.startswith("expr_") and issue.pointer == "/fields/1/default"
