@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 import forms.definition  # noqa: F401 - registers the form kind
@@ -60,6 +61,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(api.router)
     app.include_router(api.health_router)
     app.include_router(pages.router)
+    # Plain ES modules (the formula interpreter, later the UI), served as files: no Node build.
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(
         BodyLimitMiddleware,
         max_json=settings.max_json_bytes,  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ PRECEDENCE = {
     "^": 8,
 }
 NOT_PRECEDENCE = 3
+MAX_NUMBER = Decimal("1E+308")  # a double's range: larger literals would become infinity
 
 
 def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Node:
@@ -189,7 +190,16 @@ class _Parser:
         token = self.peek()
         if token.kind == "number":
             self.advance()
-            return self.count(Literal(Decimal(token.text), token.start, token.end))
+            value = Decimal(token.text)
+            if abs(value) > MAX_NUMBER:
+                raise ExprError(
+                    "number_too_large",
+                    f"the number {token.text} is too large",
+                    token.start,
+                    token.end,
+                    hint="numbers go up to about 1E+308",
+                )
+            return self.count(Literal(value, token.start, token.end))
         if token.kind == "string":
             self.advance()
             return self.count(Literal(token.text[1:-1].replace('""', '"'), token.start, token.end))

@@ -5,11 +5,27 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine.expr.nodes import Binary, Call, InList, Literal, Node, Ref, Unary
+from engine.expr.nodes import Binary, Call, InList, Literal, Node, Ref, Unary, children
 
 
 def to_json(node: Node) -> dict[str, Any]:
-    """Return a JSON-ready dict; every node carries its span ``[start, end]`` for underlining."""
+    """Return a JSON-ready dict; every node carries its span ``[start, end]`` for underlining.
+
+    Built without recursion: a long chain such as ``1+1+...+1`` is a deep left-leaning tree.
+    """
+    done: dict[int, dict[str, Any]] = {}
+    pending: list[tuple[Node, bool]] = [(node, False)]
+    while pending:
+        current, expanded = pending.pop()
+        if not expanded:
+            pending.append((current, True))
+            pending.extend((child, False) for child in reversed(children(current)))
+            continue
+        done[id(current)] = _shape(current, [done.pop(id(child)) for child in children(current)])
+    return done[id(node)]
+
+
+def _shape(node: Node, parts: list[dict[str, Any]]) -> dict[str, Any]:
     span = [node.start, node.end]
     if isinstance(node, Literal):
         value = node.value
@@ -20,12 +36,11 @@ def to_json(node: Node) -> dict[str, Any]:
     if isinstance(node, Ref):
         return {"t": "ref", "path": list(node.path), "this": node.this, "span": span}
     if isinstance(node, Call):
-        return {"t": "call", "name": node.name, "args": [to_json(a) for a in node.args], "span": span}
+        return {"t": "call", "name": node.name, "args": parts, "span": span}
     if isinstance(node, Unary):
-        return {"t": "unary", "op": node.op, "x": to_json(node.operand), "span": span}
+        return {"t": "unary", "op": node.op, "x": parts[0], "span": span}
     if isinstance(node, Binary):
-        return {"t": "bin", "op": node.op, "l": to_json(node.left), "r": to_json(node.right), "span": span}
+        return {"t": "bin", "op": node.op, "l": parts[0], "r": parts[1], "span": span}
     if isinstance(node, InList):
-        items = [to_json(i) for i in node.items]
-        return {"t": "in", "x": to_json(node.operand), "items": items, "not": node.negated, "span": span}
+        return {"t": "in", "x": parts[0], "items": parts[1:], "not": node.negated, "span": span}
     raise TypeError(f"not an expression node: {node!r}")

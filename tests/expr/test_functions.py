@@ -465,3 +465,11 @@ def test_backend_slots_are_left_for_the_sql_and_js_compilers() -> None:
 def test_short_circuit_functions_are_lazy() -> None:
     lazy = {name for name, function in FUNCTIONS.items() if function.lazy}
     assert {"IF", "IFS", "SWITCH", "COALESCE", "ISBLANK", "COUNTIF", "SUMIF", "AVERAGEIF", "MAXIF", "MINIF"} == lazy
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [('RIGHT("abc", 4)', "abc"), ('RIGHT("abc", 5)', "abc"), ('RIGHT("中文", 3)', "中文"), ('RIGHT("abc", 0)', "")],
+)
+def test_right_past_the_end_is_the_whole_text(formula: str, expected: str) -> None:
+    assert evaluate(formula) == expected

@@ -172,3 +172,17 @@ def test_any_unicode_text_parses_or_gives_an_expr_error(text: str) -> None:
         assert error.code
     else:
         assert node.end <= len(text)
+
+
+def test_the_json_form_of_a_long_chain_needs_no_recursion() -> None:
+    tree = to_json(parse("1" + "+1" * 2_400))
+    depth = 0
+    while tree["t"] == "bin":
+        tree, depth = tree["l"], depth + 1
+    assert depth == 2_400
+
+
+def test_a_number_beyond_the_double_range_is_an_error() -> None:
+    with pytest.raises(ExprError) as caught:
+        parse("1E+400 + 1")
+    assert (caught.value.code, caught.value.column) == ("number_too_large", 1)

@@ -222,6 +222,13 @@ def test_openapi_documents_the_error_shape_on_every_api_operation(shared: Served
                 assert content["schema"] == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, status)
 
 
+def test_the_formula_interpreter_is_served_as_an_es_module(shared: Served) -> None:
+    answer = shared.client.get("/static/expr/interpreter.js")
+    assert answer.status_code == 200
+    assert "javascript" in answer.headers["content-type"]
+    assert "export function evaluate" in answer.text
+
+
 def test_docs_page_is_served(shared: Served) -> None:
     docs = shared.client.get("/docs")
     assert docs.status_code == 200

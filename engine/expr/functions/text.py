@@ -71,7 +71,7 @@ def right(text: Any, num_chars: Any = 1.0) -> str | Error:
     if count is None or count < 0:
         return ERROR
     value = to_text(text)
-    return value[len(value) - count :] if count else ""
+    return value[max(0, len(value) - count) :] if count else ""
 
 
 @register("MID", params=(_TEXT, Param("start_num", NUMERIC), Param("num_chars", NUMERIC)), returns=TEXT)
