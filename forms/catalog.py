@@ -73,6 +73,11 @@ class Catalog:
         self._current()
         return list(self._apps.values())
 
+    def forms_version(self) -> object:
+        """A value that changes whenever the installed definitions change (a cache key)."""
+        self._current()
+        return self._marker
+
     def formula_plan(self) -> FormulaPlan:
         """The compiled formulas of the installed forms (rebuilt when a definition changes)."""
         forms = self._current()

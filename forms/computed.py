@@ -18,9 +18,22 @@ from sqlalchemy.engine import Connection
 from engine.expr.scope import Context
 from engine.issues import NotFoundError
 from forms.catalog import Catalog, FormRuntime
+from forms.definition import FormDefinition
 from forms.expressions import FormScope
 from forms.fields import FieldBase
 from forms.fields.references import MultiRelationField, RelationField, SubtableField
+
+_REVERSE: dict[tuple[object, str, str], tuple[FormDefinition, RelationField] | None] = {}
+
+
+def _reverse_links(
+    version: object, form: str, name: str, catalog: Catalog
+) -> tuple[FormDefinition, RelationField] | None:
+    key = (version, form, name)
+    if key not in _REVERSE:
+        forms = {rt.key: rt.definition for rt in catalog.forms()}
+        _REVERSE[key] = FormScope(forms[form], forms).reverse_link(name)
+    return _REVERSE[key]
 
 
 class RowLoader:
@@ -35,6 +48,10 @@ class RowLoader:
         if key not in self._cache:
             self._cache[key] = load()
         return self._cache[key]
+
+    def reverse_link(self, form: FormDefinition, name: str) -> tuple[FormDefinition, RelationField] | None:
+        """The form and relation behind a reverse name, looked up once per catalog version."""
+        return _reverse_links(self.catalog.forms_version(), form.key, name, self.catalog)
 
     def forget(self) -> None:
         """Drop cached rows (after a write in the same transaction)."""
@@ -183,8 +200,7 @@ class RecordContext:
         return [self._context(target, row) for row in found if row is not None]
 
     def _pointing(self, name: str) -> list[RecordContext]:
-        forms = {rt.key: rt.definition for rt in self.loader.catalog.forms()}
-        link = FormScope(self.runtime.definition, forms).reverse_link(name)
+        link = self.loader.reverse_link(self.runtime.definition, name)
         record_id = self.values.get("id")
         if link is None or record_id is None:
             return []
@@ -208,5 +224,4 @@ class RecordContext:
         return None if row is None else self._context(runtime, row).value(rest)
 
     def _is_reverse(self, name: str) -> bool:
-        forms = {rt.key: rt.definition for rt in self.loader.catalog.forms()}
-        return FormScope(self.runtime.definition, forms).reverse_link(name) is not None
+        return self.loader.reverse_link(self.runtime.definition, name) is not None

@@ -126,7 +126,8 @@ class FormScope:
             target = self.forms.get(field.target)
             many = isinstance(field, MultiRelationField)
             if not rest:
-                return Resolved(record(field.target).as_many() if many else record(field.target))
+                linked = FormScope(target, self.forms) if many and target is not None else None
+                return Resolved(record(field.target).as_many() if many else record(field.target), rows=linked)
             if target is None:
                 return Resolved(ANY)
             inner = FormScope(target, self.forms).resolve(rest)

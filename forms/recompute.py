@@ -55,6 +55,7 @@ class FormulaPlan:
     forms: Mapping[str, FormDefinition]
     graph: nx.DiGraph = field(init=False)
     own: dict[str, list[Formula]] = field(init=False)
+    _links_cache: dict[tuple[str, str], tuple[set[str], set[str], bool]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = formula_graph(self.forms)
@@ -84,6 +85,13 @@ class FormulaPlan:
         return found
 
     def links(self, reader: str, source: str) -> tuple[set[str], set[str], bool]:
+        """How formulas of ``reader`` reach ``source`` (computed once per pair; see :meth:`_links`)."""
+        key = (reader, source)
+        if key not in self._links_cache:
+            self._links_cache[key] = self._links(reader, source)
+        return self._links_cache[key]
+
+    def _links(self, reader: str, source: str) -> tuple[set[str], set[str], bool]:
         """How formulas of ``reader`` reach ``source``.
 
         Returns the reader's relations pointing at the source (records of the reader that
@@ -104,11 +112,15 @@ class FormulaPlan:
                 link = self.forms[first_form].field(first_field)
                 if first_form == source and isinstance(link, RelationField) and link.target == reader:
                     reverse.add(first_field)
-                elif first_form == reader and len(trace) > 1 and trace[1][0] == source:
+                elif first_form == reader and len(trace) > 1 and trace[1][0] == source and _is_column(link):
                     forward.add(first_field)
                 else:
                     everything = True
         return forward, reverse, everything
+
+
+def _is_column(field: FieldBase | None) -> bool:
+    return field is not None and field.storage == "column"
 
 
 def stored_value(target: FieldBase, value: Any) -> Any:
@@ -280,3 +292,25 @@ def recompute_all(
             if progress:
                 progress(f"{form_key}: up to id {last_id}, {changed[form_key]} changed")
     return changed
+
+
+def recompute_readers(catalog: Catalog, connection: Connection, forms: set[str], *, clock: dt.datetime) -> None:
+    """Recompute every record of each form whose formulas read ``forms``, and of their readers in turn."""
+    plan = catalog.formula_plan()
+    queue = [reader for form in forms for reader in plan.dependents(form, catalog.form(form).definition.field_map)]
+    seen: set[str] = set()
+    while queue:
+        reader = queue.pop(0)
+        if reader in seen:
+            continue
+        seen.add(reader)
+        runtime = catalog.form(reader)
+        table = runtime.table
+        loader = RowLoader(connection, catalog)
+        for row in [dict(r) for r in connection.execute(sa.select(table).order_by(table.c.id)).mappings()]:
+            values = dict(row)
+            results = compute_own(plan, runtime, values, loader, user=None, clock=clock)
+            moved = {k: v for k, v in results.items() if row.get(k) != v}
+            if moved:
+                connection.execute(sa.update(table).where(table.c.id == row["id"]).values(moved))
+        queue += list(plan.dependents(reader, [f.field.key for f in plan.own.get(reader, [])]))

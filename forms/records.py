@@ -35,7 +35,7 @@ from forms.fields.references import (
 )
 from forms.formulas import compiled
 from forms.messages import message
-from forms.recompute import compute_own, propagate, stored_value
+from forms.recompute import compute_own, propagate, recompute_readers, stored_value
 from forms.rows import column_values, load_side_rows, record_json, utcnow, write_side_rows
 from forms.rules import enforce_rules
 from forms.validation import Use, validate_submission
@@ -60,6 +60,7 @@ class RecordsService:
         self.database = database
         self.catalog = catalog
         self.clock = clock
+        self._deferred: set[str] | None = None
 
     def create(self, form_key: str, raw: Any, *, actor: Actor) -> dict[str, Any]:
         """Validate and insert one record; return it as stored."""
@@ -148,11 +149,17 @@ class RecordsService:
     def insert_many(self, form_key: str, rows: list[Mapping[str, Any]], *, actor: Actor, connection: Connection) -> int:
         """Validate and insert many records in the caller's transaction (ids may be given)."""
         runtime = self.catalog.form(form_key)
-        for row in rows:
-            explicit_id = row.get("id")
-            payload = {k: v for k, v in row.items() if k != "id"}
-            values = validate_submission(runtime.definition, payload, use="system", locale=actor.locale)
-            self._insert(connection, runtime, values, actor, record_id=explicit_id)
+        self._deferred = set()
+        try:
+            for row in rows:
+                explicit_id = row.get("id")
+                payload = {k: v for k, v in row.items() if k != "id"}
+                values = validate_submission(runtime.definition, payload, use="system", locale=actor.locale)
+                self._insert(connection, runtime, values, actor, record_id=explicit_id)
+        finally:
+            written, self._deferred = self._deferred, None
+        # Rows loaded in bulk: recompute each form that reads them once, not once per row.
+        recompute_readers(self.catalog, connection, written, clock=self.clock())
         return len(rows)
 
     def _insert(
@@ -235,6 +242,9 @@ class RecordsService:
             statement = sa.update(table).where(table.c.id == row["id"]).values(moved).returning(*table.c)
             row = connection.execute(statement).mappings().one()
         changed = [key for key in values if key not in before or before.get(key) != values.get(key)]
+        if self._deferred is not None:
+            self._deferred.add(runtime.key)  # insert_many recomputes the readers once at the end
+            return row
         propagate(
             plan,
             self.catalog,

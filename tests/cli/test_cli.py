@@ -88,6 +88,7 @@ HELP = {
     "install": ("install or upgrade an app bundle", ["path", "--db"]),
     "migrate": ("upgrade engine tables; plan or apply a bundle's storage changes", ["path", "--plan", "--apply"]),
     "demo": ("install the KAM starter with demo data", ["--seed", "--db"]),
+    "recompute": ("recompute formula fields (run daily for TODAY()-based ones)", ["--all", "--db"]),
 }
 
 
