@@ -26,7 +26,8 @@ STARTER = ROOT / "templates" / "kam_starter"
 TODAY = date(2024, 6, 15)
 Row = dict[str, Any]
 
-VOLUMES = {  # form key -> accepted row count range (kam_domain §9, scaled to these 9 forms)
+VOLUMES = {  # form key -> accepted row count range (kam_domain §9, scaled to these 10 forms)
+    "kam_settings": (1, 1),
     "product_catalog": (18, 24),
     "account": (100, 100),
     "contact": (360, 440),
@@ -62,12 +63,16 @@ def key_accounts(data: DemoData) -> list[Row]:
     return [a for a in data.records["account"] if a["tier"] != "general"]
 
 
+def formula_fields(form_key: str) -> set[str]:
+    return {field["key"] for field in forms()[form_key]["fields"] if "formula" in field}
+
+
 # ---------------------------------------------------------------- definitions
 
 
 def test_every_json_file_parses() -> None:
     files = sorted(STARTER.glob("**/*.json"))
-    assert len(files) == 10
+    assert len(files) == 11
     for path in files:
         json.loads(path.read_text(encoding="utf-8"))
 
@@ -85,7 +90,7 @@ def test_form_definition_is_self_consistent(form_key: str) -> None:
     assert len(keys) == len(set(keys))
     assert not SYSTEM_KEYS & set(keys) and not any(k.startswith("_") for k in keys)
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", k) for k in keys)
-    assert form["title_field"] in keys
+    assert form["title_field"] in keys if not form.get("singleton") else "title_field" not in form
     laid_out = [k for section in form["layout"] for k in section["fields"]]
     assert sorted(laid_out) == sorted(keys)
     assert all(1 <= section["columns"] <= 4 for section in form["layout"])
@@ -96,8 +101,10 @@ def test_form_definition_is_self_consistent(form_key: str) -> None:
     for field in form["fields"]:
         if field["type"] in ("relation", "multi_relation"):
             assert field["target"] in forms()
-        if field.get("read_only"):
-            assert field["help"]["en"].startswith("Computed"), field["key"]
+        if field.get("read_only"):  # computed, but not (yet) by a formula: TODO.md says why
+            assert "formula" not in field and field["help"]["en"].startswith("Computed"), field["key"]
+        if "formula" in field:  # computed and stored by the engine; the help explains it in words
+            assert field["help"]["zh"] and not field["help"]["en"].startswith("Computed"), field["key"]
 
 
 # ---------------------------------------------------------------- reproducibility and volumes
@@ -206,53 +213,48 @@ def test_rm_workload() -> None:
 @pytest.mark.parametrize("seed", [20240601, 7, 99])
 def test_key_revenue_share(seed: int) -> None:
     data = demo(seed)
-    share = sum(a["revenue_12m"] for a in key_accounts(data)) / COMPANY_REVENUE_12M
-    assert 0.65 <= share <= 0.75
     key_ids = {a["id"] for a in key_accounts(data)}
     last_year = sorted({m["period"] for m in data.records["account_financial_monthly"]})[-12:]
-    from_rows = sum(
+    key_revenue = sum(
         m["revenue"]
         for m in data.records["account_financial_monthly"]
         if m["account"] in key_ids and m["period"] in last_year
     )
-    assert from_rows / COMPANY_REVENUE_12M == pytest.approx(share, abs=1e-6)
+    assert 0.65 <= key_revenue / COMPANY_REVENUE_12M <= 0.75
+    settings = data.records["kam_settings"]
+    assert len(settings) == 1 and settings[0]["company_revenue_12m"] == COMPANY_REVENUE_12M
 
 
-def test_scores_follow_the_formulas() -> None:
-    for account in demo().records["account"]:
+def test_rows_leave_formula_fields_to_the_engine() -> None:
+    data = demo()
+    for form_key, rows in data.records.items():
+        computed = formula_fields(form_key)
+        assert not [(form_key, row["id"], sorted(computed & set(row))) for row in rows if computed & set(row)]
+    assert formula_fields("account") >= {"revenue_12m", "kav_score", "tier_suggested", "health_score"}
+
+
+def test_settings_row_carries_the_scoring_defaults() -> None:
+    data = demo()
+    (settings,) = data.records["kam_settings"]
+    assert (settings["w_history"], settings["w_potential"], settings["w_strategic"]) == (0.4, 0.35, 0.25)
+    assert (settings["cut_strategic"], settings["cut_core"], settings["cut_important"]) == (80, 65, 50)
+    assert settings["active_catalog_items"] == sum(1 for item in data.records["product_catalog"] if item["is_active"])
+    defaults = {f["key"]: f.get("default") for f in forms()["kam_settings"]["fields"]}
+    assert all(settings[key] == value for key, value in defaults.items() if value is not None)
+
+
+def test_overrides_are_logged() -> None:
+    """Two mid-revenue benchmark accounts are set to strategic by hand (their KAV suggests core)."""
+    accounts = demo().records["account"]
+    overrides = [a for a in accounts if a.get("tier_override_reason")]
+    assert len(overrides) == 2
+    for account in overrides:
         ratings = [
             account[k]
             for k in ("strat_industry_influence", "strat_ecosystem_leverage", "strat_fit", "strat_relationship_depth")
         ]
-        assert account["score_strategic"] == sum(ratings) * 5
-        kav = round(
-            0.4 * account["score_history"] + 0.35 * account["score_potential"] + 0.25 * account["score_strategic"], 1
-        )
-        assert account["kav_score"] == kav
-        suggested = "strategic" if kav >= 80 else "core" if kav >= 65 else "important" if kav >= 50 else "general"
-        assert account["tier_suggested"] == suggested
-        if account["tier"] != suggested:
-            assert account["tier"] == "strategic" and 74 <= kav < 80 and account["tier_override_reason"]
-    overrides = [a for a in demo().records["account"] if a["tier"] != a["tier_suggested"]]
-    assert len(overrides) == 2
-    assert all(a["score_strategic"] >= 90 for a in overrides)
-
-
-def test_account_rollups_match_the_rows() -> None:
-    data = demo()
-    months: dict[int, list[Row]] = {}
-    for row in data.records["account_financial_monthly"]:
-        months.setdefault(row["account"], []).append(row)
-    talks: dict[int, list[str]] = {}
-    for row in data.records["interaction"]:
-        talks.setdefault(row["account"], []).append(row["date"][:10])
-    for account in data.records["account"]:
-        rows = sorted(months[account["id"]], key=lambda r: r["period"])
-        assert len(rows) == 24
-        assert account["revenue_12m"] == pytest.approx(sum(r["revenue"] for r in rows[-12:]), abs=0.01)
-        assert account["receivables"] == rows[-1]["receivables"]
-        assert account["max_days_past_due"] == rows[-1].get("max_days_past_due", 0)
-        assert account.get("last_interaction_date") == max(talks.get(account["id"], [None]), key=str)
+        assert account["tier"] == "strategic" and sum(ratings) * 5 >= 90
+    assert all(a.get("exec_sponsor") for a in accounts if a["tier"] == "strategic")
 
 
 def test_interactions_flag_executive_level_from_contacts() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from kam_demo_db import DemoDatabase
 
 from engine.storage.database import Database
 from forms.catalog import Catalog
@@ -12,6 +13,7 @@ from web.cli import main
 pytestmark = pytest.mark.pg
 
 EXPECTED_COUNTS = {
+    "kam_settings": 1,
     "account": 100,
     "contact": 389,
     "account_financial_monthly": 2400,
@@ -30,26 +32,26 @@ def _count(database: Database, form: str, *filters: FilterSpec) -> int:
     return page.count
 
 
-def test_demo_installs_the_starter_with_its_data_once(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--db", db_url]) == 0
-    assert "demo data: 37 users, 5014 records in 9 forms" in capsys.readouterr().out
-    database = Database(db_url)
+def test_demo_installs_the_starter_with_its_data_once(
+    demo_db: DemoDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "demo data: 37 users, 5015 records in 10 forms" in demo_db.output
+    database = Database(demo_db.url)
     try:
         for form, expected in EXPECTED_COUNTS.items():
             assert _count(database, form) == expected, form
         strategic = _count(database, "account", FilterSpec("tier", "eq", "strategic"))
         assert strategic == 8
         assert _count(database, "contact", FilterSpec("account.tier", "eq", "strategic")) > strategic * 5
-        assert main(["demo", "--db", db_url]) == 0
+        assert main(["demo", "--db", demo_db.url]) == 0
         assert "demo data already present" in capsys.readouterr().out
         assert _count(database, "account") == 100
     finally:
         database.dispose()
 
 
-def test_demo_accounts_get_autonumbers_and_their_managers(db_url: str) -> None:
-    assert main(["demo", "--db", db_url]) == 0
-    database = Database(db_url)
+def test_demo_accounts_get_autonumbers_and_their_managers(demo_db: DemoDatabase) -> None:
+    database = Database(demo_db.url)
     try:
         catalog = Catalog(database)
         with database.read() as connection:
@@ -63,5 +65,22 @@ def test_demo_accounts_get_autonumbers_and_their_managers(db_url: str) -> None:
         assert numbers[0].startswith("KA-") and numbers[0].endswith("-0001")
         assert len(set(numbers)) == 100
         assert all(item["primary_rm"]["title"] for item in page.items)
+    finally:
+        database.dispose()
+
+
+def test_demo_lists_accounts_by_their_computed_kav(demo_db: DemoDatabase) -> None:
+    """The account list sorts by kav_score, a formula field: every account has one, highest first."""
+    database = Database(demo_db.url)
+    try:
+        catalog = Catalog(database)
+        with database.read() as connection:
+            page = RecordLister(catalog, database.dialect).page(
+                connection, catalog.form("account"), ListQuery(limit=100, sort=(("kav_score", True),)), "en"
+            )
+        scores = [item["kav_score"] for item in page.items]
+        assert len(scores) == 100 and None not in scores
+        assert scores == sorted(scores, reverse=True)
+        assert _count(database, "account", FilterSpec("tier_suggested", "eq", "strategic")) == 6
     finally:
         database.dispose()

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 from .scoring import CADENCE_DAYS
 from .wordlists import COMPETING_SELLERS
-from .world import Account, Clock, Row, Staff, iso, iso_datetime, lognormal, money, pick, poisson, sample
+from .world import Account, Clock, Row, Staff, iso, iso_datetime, lognormal, pick, poisson, sample
 
 OPPORTUNITY_RATE = {"strategic": 4.0, "core": 2.5, "important": 1.5}
 STAGES = {"identify": 18, "qualify": 17, "solution": 15, "negotiate": 10, "commit": 5, "won": 22, "lost": 13}
@@ -90,9 +90,9 @@ def _opportunity(
     source = "client_request" if account.is_prospect else pick(rng, SOURCES)
     product = _product_for(rng, account, catalog, source)
     amount = round(min(30e6, max(0.1e6, lognormal(rng, 1.5e6, 0.9))) * (1.5 if account.tier == "strategic" else 1), -4)
-    probability = PROBABILITY[stage]
+    adjusted = None  # the stage's default probability is a formula; a quarter of open deals adjust it
     if stage not in ("won", "lost") and rng.random() < 0.25:
-        probability = round(min(0.95, max(0.05, probability + rng.choice([-0.1, -0.05, 0.05, 0.1]))), 2)
+        adjusted = round(min(0.95, max(0.05, PROBABILITY[stage] + rng.choice([-0.1, -0.05, 0.05, 0.1]))), 2)
     closed = stage in ("won", "lost")
     close = clock.days_ago(rng.uniform(5, 330)) if closed else clock.days_ahead(rng.uniform(10, 180))
     row: Row = {
@@ -102,8 +102,6 @@ def _opportunity(
         "product": product["id"],
         "amount": float(amount),
         "stage": stage,
-        "probability": probability,
-        "weighted_amount": money(amount * probability),
         "expected_close": iso(close),
         "owner": account.row["primary_rm"],
         "source": source,
@@ -117,6 +115,8 @@ def _opportunity(
     if deciders:
         row["key_contacts"] = [p["id"] for p in sample(rng, deciders, rng.randint(1, 3))]
         row["primary_contact"] = deciders[0]["id"]
+    if adjusted is not None:
+        row["probability_override"] = adjusted
     if rng.random() < 0.5:
         row["competitors"] = "、".join(rng.sample(COMPETING_SELLERS, rng.randint(1, 2)))
     row["needs_1n"] = product["category"] in ("ib", "cross_border", "scf", "advisory") and amount >= 3e6

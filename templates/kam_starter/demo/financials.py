@@ -247,5 +247,3 @@ def _credit_terms(rng: random.Random, account: Account, drivers: list[MonthDrive
     peak = max(row["receivables"] for row in account.months)
     limit = float(math.ceil(peak * rng.uniform(1.2, 1.8) / 100_000) * 100_000)
     account.row["credit_limit"] = limit
-    for row in account.months:
-        row["credit_utilisation"] = fraction(row["receivables"] / limit)

@@ -2,7 +2,7 @@
 
 Example::
 
-    from datetime import date
+    from datetime import UTC, date, datetime
     from templates.kam_starter.demo.generate import generate
 
     data = generate(seed=20240601, today=date(2024, 6, 15))
@@ -13,6 +13,9 @@ Or from the shell: ``python -m templates.kam_starter.demo.generate --today 2024-
 
 The same ``(seed, today)`` always gives the same data: every entity draws from its own named
 random stream (:class:`world.Streams`) and nothing iterates over an unordered set.
+
+Rows hold inputs only: formula fields (scores, rollups, health...) are left out, the engine computes
+them on insert. The generator reckons them itself (``Account.computed``) to choose inputs and tiers.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from .accounts import plan_accounts
 from .activity import build_interactions, build_opportunities
@@ -29,11 +32,12 @@ from .financials import build_financials
 from .organisation import build_catalog, build_organisation
 from .people import build_contacts, build_team
 from .rollups import financial_rollups, finish_accounts
-from .scoring import fit_tiers
+from .scoring import fit_tiers, settings_row
 from .world import COMPANY_REVENUE_12M, Clock, Row, Streams
 
 DEFAULT_SEED = 20240601
 INSERT_ORDER = (
+    "kam_settings",
     "product_catalog",
     "account",
     "contact",
@@ -44,7 +48,8 @@ INSERT_ORDER = (
     "account_relation",
     "sentiment_event",
 )
-"""Targets before the forms that reference them (interaction -> opportunity is the only non-obvious one)."""
+"""Settings first (every account formula reads them), then targets before the forms that reference them
+(interaction -> opportunity is the only non-obvious one)."""
 
 __all__ = ["COMPANY_REVENUE_12M", "DEFAULT_SEED", "INSERT_ORDER", "DemoData", "generate"]
 
@@ -70,12 +75,13 @@ def generate(*, seed: int = DEFAULT_SEED, today: date | None = None) -> DemoData
 
     Args:
         seed: Seed of every random stream.
-        today: Reference date; all dates are relative to it. Defaults to ``date.today()``.
+        today: Reference date; all dates are relative to it. Defaults to today in UTC, the date the
+            engine's ``TODAY()`` gives while the data is loaded.
 
     Returns:
         The users, departments and form records.
     """
-    clock = Clock.at(today or date.today())
+    clock = Clock.at(today or datetime.now(UTC).date())
     streams = Streams(seed)
     names: set[str] = set()
     organisation = build_organisation(streams("organisation"), names)
@@ -93,11 +99,12 @@ def generate(*, seed: int = DEFAULT_SEED, today: date | None = None) -> DemoData
     )
     relations, defaulted = build_relations(streams("relations"), clock, accounts, anomalies)
     events = build_sentiment_events(streams("events"), clock, accounts, anomalies, defaulted)
-    finish_accounts(clock, accounts, contacts, interactions, opportunities, events)
+    finish_accounts(clock, accounts, contacts, interactions)
     months = [month for account in accounts for month in account.months]
     for i, month in enumerate(months, start=1):
         month["id"] = i
     records = {
+        "kam_settings": [settings_row(catalog)],
         "product_catalog": catalog,
         "account": [a.row for a in accounts],
         "contact": contacts,
@@ -127,13 +134,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
             json.dump(asdict(data), handle, ensure_ascii=False, indent=1)
-    key = [a for a in data.records["account"] if a["tier"] != "general"]
+    key = {a["id"] for a in data.records["account"] if a["tier"] != "general"}
+    last_year = sorted({m["period"] for m in data.records["account_financial_monthly"]})[-12:]
+    key_revenue = sum(
+        m["revenue"]
+        for m in data.records["account_financial_monthly"]
+        if m["account"] in key and m["period"] in last_year
+    )
     print(
         json.dumps(
             {
                 "users": len(data.users),
                 **{k: len(v) for k, v in data.records.items()},
-                "key_revenue_share": round(sum(a["revenue_12m"] for a in key) / COMPANY_REVENUE_12M, 4),
+                "key_revenue_share": round(key_revenue / COMPANY_REVENUE_12M, 4),
             }
         )
     )

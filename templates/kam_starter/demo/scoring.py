@@ -1,7 +1,10 @@
-"""The kam_domain §4 / §5 formulas, and fitting the strategic ratings so that tiers land 8/20/32/40.
+"""The kam_domain §4 scores as the starter's formula fields compute them, the kam_settings row, and
+fitting the strategic ratings so that tiers land 8/20/32/40.
 
-The formula functions are pure and take the stored (rounded) field values, so a formula engine
-recomputing them from the generated rows gets the same numbers.
+The engine computes every score from the stored rows (``forms/account.json``); the functions here
+mirror those formulas exactly (same bands, a blank counts as 0, Excel's rounding) so that the
+generator can choose inputs whose *computed* KAV puts each account in its planned tier. They take
+the values as the engine stores them (rounded), so both arrive at the same numbers.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
-from .world import Account, Clock, Row, clip, fraction
+from .world import COMPANY_REVENUE_12M, Account, Clock, Row, clip, excel_round
 
 Bands = Sequence[tuple[float, float]]
 H_REVENUE: Bands = ((50e6, 100), (20e6, 80), (10e6, 60), (3e6, 40), (0, 20))
@@ -21,6 +24,9 @@ P_HEADROOM: Bands = ((0.80, 100), (0.60, 75), (0.40, 50), (0, 25))
 P_SCALE: Bands = ((1e9, 100), (300e6, 75), (100e6, 50), (0, 30))
 GROWTH_PLANS = ("new_capacity", "new_region", "overseas_ma", "domestic_ma", "ipo", "bond")
 WEIGHTS = (0.40, 0.35, 0.25)
+CUT_OFFS = {"strategic": 80.0, "core": 65.0, "important": 50.0}
+STRATEGIC_GATE = (10e6, 80.0)
+"""A strategic suggestion also needs revenue_12m >= 10 M or S >= 80 (§4.3)."""
 TIER_BANDS = {"strategic": (80.0, 101.0), "core": (65.0, 80.0), "important": (50.0, 65.0), "general": (0.0, 50.0)}
 OVERRIDE_BAND = (74.0, 80.0)
 USUAL_RATING_SUMS = {"strategic": (16, 21), "core": (12, 18), "important": (9, 15), "general": (4, 12)}
@@ -57,16 +63,36 @@ SERVICE_STANDARD = {
 }
 
 
-def band(value: float | None, bands: Bands) -> float:
-    """``BAND(x, [t1,s1], ...)``: the score of the first threshold ``x`` reaches.
+def settings_row(catalog: list[Row]) -> Row:
+    """The one ``kam_settings`` record: the §3.10 defaults this generator scores with."""
+    return {
+        "id": 1,
+        "w_history": WEIGHTS[0],
+        "w_potential": WEIGHTS[1],
+        "w_strategic": WEIGHTS[2],
+        "cut_strategic": CUT_OFFS["strategic"],
+        "cut_core": CUT_OFFS["core"],
+        "cut_important": CUT_OFFS["important"],
+        "gate_strategic_revenue": STRATEGIC_GATE[0],
+        "gate_strategic_score": STRATEGIC_GATE[1],
+        "tier_hysteresis": 5.0,
+        "tier_cap_strategic_per_rm": 3,
+        "tier_max_quarterly_change_pct": 0.2,
+        "company_revenue_12m": float(COMPANY_REVENUE_12M),
+        "active_catalog_items": sum(1 for item in catalog if item["is_active"]),
+        **{f"cadence_{tier}_days": days for tier, days in CADENCE_DAYS.items()},
+        **{f"service_standard_{tier}": text for tier, text in SERVICE_STANDARD.items()},
+    }
 
-    A missing value (NULL) reaches no threshold and scores like the lowest band.
+
+def band(value: float | None, bands: Bands) -> float:
+    """``BAND(x, t1, s1, ..., default)``: the score of the first threshold ``x`` reaches.
+
+    As in the formulas, a blank counts as 0 and the last pair's score is the default; numbers
+    compare to 15 significant digits, as the engine compares them.
     """
-    if value is not None:
-        for threshold, score in bands:
-            if value >= threshold:
-                return score
-    return bands[-1][1]
+    x = float(f"{0.0 if value is None else value:.15g}")
+    return next((score for threshold, score in bands if x >= threshold), bands[-1][1])
 
 
 def history_score(
@@ -80,46 +106,48 @@ def history_score(
     """Historical value H (§4.2), rounded to 1 decimal."""
     breadth = min(100.0, products_held / max(1, active_products) * 200)
     score = (
-        0.50 * band(revenue_12m, H_REVENUE)
+        0.5 * band(revenue_12m, H_REVENUE)
         + 0.25 * band(gross_margin, H_MARGIN)
-        + 0.10 * band(cooperation_years, H_TENURE)
+        + 0.1 * band(cooperation_years, H_TENURE)
         + 0.15 * breadth
     )
-    return round(score, 1)
+    return excel_round(score, 1)
 
 
 def potential_score(
     *, growth: float | None, wallet_share: float | None, annual_revenue: float | None, expansion_plans: Sequence[str]
 ) -> float:
-    """Potential value P (§4.2), rounded to 1 decimal (unknown wallet share scores 50)."""
+    """Potential value P (§4.2), rounded to 1 decimal (unknown wallet share scores 50, unknown growth counts as 0)."""
     headroom = 50.0 if wallet_share is None else band(1 - wallet_share, P_HEADROOM)
     plans = 100.0 if any(plan in GROWTH_PLANS for plan in expansion_plans) else 40.0
-    score = 0.35 * band(growth, P_GROWTH) + 0.30 * headroom + 0.20 * band(annual_revenue, P_SCALE) + 0.15 * plans
-    return round(score, 1)
+    score = 0.35 * band(growth, P_GROWTH) + 0.3 * headroom + 0.2 * band(annual_revenue, P_SCALE) + 0.15 * plans
+    return excel_round(score, 1)
 
 
 def strategic_score(ratings: Sequence[int]) -> float:
     """Strategic value S: the four 1-5 ratings scaled to 0-100."""
-    return round(sum(ratings) / 20 * 100, 1)
+    return excel_round(sum(ratings) / 20 * 100, 1)
 
 
 def kav_score(history: float, potential: float, strategic: float) -> float:
     """KAV with the default weights 0.40 / 0.35 / 0.25, rounded to 1 decimal."""
-    return round(WEIGHTS[0] * history + WEIGHTS[1] * potential + WEIGHTS[2] * strategic, 1)
+    return excel_round(WEIGHTS[0] * history + WEIGHTS[1] * potential + WEIGHTS[2] * strategic, 1)
 
 
-def tier_for(kav: float) -> str:
-    """The suggested tier for a KAV score (cut-offs 80 / 65 / 50)."""
-    return next(tier for tier, (low, _) in TIER_BANDS.items() if kav >= low)
+def tier_for(kav: float, revenue_12m: float, strategic: float) -> str:
+    """The suggested tier: cut-offs 80 / 65 / 50, and the strategic gate (§4.3)."""
+    if kav >= CUT_OFFS["strategic"] and (revenue_12m >= STRATEGIC_GATE[0] or strategic >= STRATEGIC_GATE[1]):
+        return "strategic"
+    return next((tier for tier in ("core", "important") if kav >= CUT_OFFS[tier]), "general")
 
 
 def cooperation_years(customer_since: str, today: date) -> float:
-    """``ROUND(DAYS(customer_since, TODAY())/365, 1)``."""
-    return round((today - date.fromisoformat(customer_since)).days / 365, 1)
+    """``ROUND(DAYS(TODAY(), customer_since) / 365, 1)``."""
+    return excel_round((today - date.fromisoformat(customer_since)).days / 365, 1)
 
 
 def fit_tiers(rng: random.Random, clock: Clock, accounts: list[Account], catalog: list[Row]) -> None:
-    """Set the strategic ratings, scores and tier fields so every account lands in its planned tier.
+    """Set the strategic ratings and tiers so every account's computed KAV lands in its planned tier.
 
     Each account aims at a random KAV inside its tier's band. While no rating sum typical of the tier
     reaches that aim, the account's soft inputs (expansion plans, products held, category-spend
@@ -139,20 +167,19 @@ def _fit(
     rng: random.Random, clock: Clock, account: Account, catalog: list[Row], active: int
 ) -> tuple[float, float, int]:
     """Nudge one account's inputs until a rating sum puts its KAV near its aim; return H, P and that sum."""
-    low, high = OVERRIDE_BAND if account.override else TIER_BANDS[account.tier]
     usual = range(18, 21) if account.override else range(*USUAL_RATING_SUMS[account.tier])
     target = rng.uniform(*KAV_TARGETS["override" if account.override else account.tier])
     steps = _nudges(rng, account, catalog)
     while True:
         history, potential = _inputs_scores(account, clock, active)
-        wanted = _closest(_rating_sums(account, history, potential, usual, low, high), history, potential, target)
+        wanted = _closest(_rating_sums(account, history, potential, usual), history, potential, target)
         if wanted is not None and abs(kav_score(history, potential, wanted * 5.0) - target) <= TARGET_TOLERANCE:
             return history, potential, wanted
         step = next(steps, None)
         if step is None:
             break
         step(kav_score(history, potential, usual[-1] * 5.0) < target)
-    wanted = _closest(_rating_sums(account, history, potential, range(4, 21), low, high), history, potential, target)
+    wanted = _closest(_rating_sums(account, history, potential, range(4, 21)), history, potential, target)
     if wanted is None:
         raise RuntimeError(f"cannot fit account {account.id} into tier {account.tier}")
     return history, potential, wanted
@@ -163,28 +190,35 @@ def _closest(sums: list[int], history: float, potential: float, target: float) -
     return min(sums, key=lambda s: abs(kav_score(history, potential, s * 5.0) - target), default=None)
 
 
-def _rating_sums(account: Account, history: float, potential: float, sums: range, low: float, high: float) -> list[int]:
-    """The sums of the four strategic ratings that put the KAV in ``[low, high)``."""
-    return [s for s in sums if low <= kav_score(history, potential, s * 5.0) < high and _passes_gate(account, s * 5.0)]
+def _rating_sums(account: Account, history: float, potential: float, sums: range) -> list[int]:
+    """The sums of the four strategic ratings that make the suggested tier the planned one.
 
-
-def _passes_gate(account: Account, strategic: float) -> bool:
-    """Strategic gate: revenue_12m >= 10 M or S >= 80 (§4.3)."""
-    return account.tier != "strategic" or account.override or strategic >= 80 or account.row["revenue_12m"] >= 10e6
+    An override account must instead land at KAV 74-79 (suggested core), to be set to strategic by hand.
+    """
+    found = []
+    for total in sums:
+        kav = kav_score(history, potential, total * 5.0)
+        if account.override:
+            fits = OVERRIDE_BAND[0] <= kav < OVERRIDE_BAND[1]
+        else:
+            fits = tier_for(kav, account.computed["revenue_12m"], total * 5.0) == account.tier
+        if fits:
+            found.append(total)
+    return found
 
 
 def _inputs_scores(account: Account, clock: Clock, active_products: int) -> tuple[float, float]:
-    row = account.row
+    row, computed = account.row, account.computed
     history = history_score(
-        revenue_12m=row["revenue_12m"],
-        gross_margin=row.get("gross_margin_12m"),
+        revenue_12m=computed["revenue_12m"],
+        gross_margin=computed["gross_margin_12m"],
         cooperation_years=cooperation_years(row["customer_since"], clock.today),
         products_held=len(row.get("products_held", [])),
         active_products=active_products,
     )
     potential = potential_score(
-        growth=row.get("revenue_growth_yoy"),
-        wallet_share=row.get("wallet_share"),
+        growth=computed["revenue_growth_yoy"],
+        wallet_share=computed["wallet_share"],
         annual_revenue=row.get("annual_revenue"),
         expansion_plans=row["expansion_plans"],
     )
@@ -220,12 +254,12 @@ def _nudges(rng: random.Random, account: Account, catalog: list[Row]) -> Iterato
             row["products_held"] = held[:-1]
 
     def spend(up: bool) -> None:
-        revenue = row["revenue_12m"]
+        revenue = account.computed["revenue_12m"]
         if account.is_prospect:
             return
         wanted = row["customer_category_spend"] * (1.6 if up else 1 / 1.6)
         row["customer_category_spend"] = round(clip(wanted, revenue / 0.95, revenue / min_wallet), -4)
-        row["wallet_share"] = fraction(revenue / row["customer_category_spend"])
+        account.computed["wallet_share"] = excel_round(revenue / row["customer_category_spend"], 4)
 
     def size(up: bool) -> None:
         if account.stage == "startup":
@@ -242,7 +276,7 @@ def _nudges(rng: random.Random, account: Account, catalog: list[Row]) -> Iterato
 def _set_tier_fields(
     rng: random.Random, clock: Clock, account: Account, history: float, potential: float, rating_sum: int
 ) -> None:
-    """Write the ratings, the scores, both tiers and the service standard."""
+    """Write the ratings, the tier and its effective date (and reason); note the scores they give."""
     ratings = [1, 1, 1, 1]
     for _ in range(rating_sum - 4):
         slot = rng.choice([i for i in range(4) if ratings[i] < 5])
@@ -256,13 +290,14 @@ def _set_tier_fields(
         strat_ecosystem_leverage=ratings[1],
         strat_fit=ratings[2],
         strat_relationship_depth=ratings[3],
+        tier=tier,
+    )
+    account.computed.update(
         score_history=history,
         score_potential=potential,
         score_strategic=strategic,
         kav_score=kav,
-        tier_suggested=tier_for(kav),
-        tier=tier,
-        service_standard=SERVICE_STANDARD[tier],
+        tier_suggested=tier_for(kav, account.computed["revenue_12m"], strategic),
     )
     quarter_start = date(clock.today.year, (clock.today.month - 1) // 3 * 3 + 1, 1)
     row["tier_effective_date"] = quarter_start.isoformat()
@@ -276,7 +311,7 @@ def health_score(
     *,
     revenue_recent: float,
     revenue_last_year: float,
-    days_past_due: int,
+    days_past_due: int | None,
     days_since_interaction: int | None,
     cadence_days: int,
     has_champion: bool,
@@ -284,78 +319,17 @@ def health_score(
 ) -> float:
     """Health score (§4.4) with no service requests (80), surveys (60) or open risk alerts (100) yet."""
     if revenue_last_year > 0:
-        change = revenue_recent / revenue_last_year - 1
-        trend = band(change, HEALTH_TREND)
+        trend = band(excel_round(revenue_recent / revenue_last_year - 1, 4), HEALTH_TREND)
     else:
         trend = 60.0
-    payment = next(score for limit, score in PAYMENT_BANDS if days_past_due <= limit)
+    payment = next(score for limit, score in PAYMENT_BANDS if (days_past_due or 0) <= limit)
     recent = days_since_interaction is not None and days_since_interaction <= cadence_days
     engagement = 50 * recent + 25 * has_champion + 25 * (active_contacts >= 3)
     service, satisfaction, risk = 80.0, 60.0, 100.0
-    score = 0.25 * trend + 0.20 * payment + 0.20 * engagement + 0.15 * service + 0.10 * satisfaction + 0.10 * risk
-    return round(score, 1)
+    score = 0.25 * trend + 0.2 * payment + 0.2 * engagement + 0.15 * service + 0.1 * satisfaction + 0.1 * risk
+    return excel_round(score, 1)
 
 
 def health_color(score: float) -> str:
     """76-100 green, 51-75 yellow, 0-50 red."""
     return "green" if score > 75 else "yellow" if score > 50 else "red"
-
-
-def enterprise_stage_rule(
-    *,
-    growth: float | None,
-    annual_revenue: float | None,
-    annual_revenue_prev: float | None,
-    age_years: float,
-    expansion_plans: Sequence[str],
-    bankrupt: bool,
-) -> str | None:
-    """Suggested enterprise stage (§5.1, first match wins); None when no rule matches."""
-    shrinking = bool(annual_revenue and annual_revenue_prev and annual_revenue <= 0.8 * annual_revenue_prev)
-    if (growth is not None and growth < -0.10) or shrinking or bankrupt:
-        return "decline"
-    if age_years < 5 and (annual_revenue or 0) < 100e6:
-        return "startup"
-    if (growth is not None and growth >= 0.20) or any(p in GROWTH_PLANS[:5] for p in expansion_plans):
-        return "growth"
-    if age_years >= 10 or (annual_revenue or 0) >= 1e9:
-        return "mature"
-    return None
-
-
-def relationship_stage_rule(
-    *,
-    revenue_12m: float,
-    growth: float | None,
-    open_opportunities: int,
-    active_contacts: int,
-    contact_departments: int,
-    products_held: int,
-    wallet_share: float | None,
-    exec_interactions_12m: int,
-    joint_plan: bool,
-    years: float,
-    buy_sell_level: str | None,
-    health_red: bool,
-    lost_last_champion: bool,
-) -> str | None:
-    """Relationship stage (§5.2): the highest stage whose rule holds; disintegrating overrides."""
-    if revenue_12m > 0 and ((growth is not None and growth <= -0.30) or health_red or lost_last_champion):
-        return "disintegrating"
-    wallet = wallet_share or 0.0
-    cooperative = active_contacts >= 3 and contact_departments >= 2 and products_held >= 2
-    interdependent = cooperative and wallet >= 0.40 and exec_interactions_12m >= 2 and joint_plan
-    if (
-        interdependent
-        and wallet >= 0.60
-        and years >= 3
-        and buy_sell_level in ("business_issues", "organisational_issues")
-    ):
-        return "integrated"
-    if interdependent:
-        return "interdependent"
-    if cooperative and revenue_12m > 0:
-        return "cooperative"
-    if revenue_12m > 0:
-        return "basic"
-    return "exploratory" if open_opportunities else None

@@ -11,6 +11,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 Row = dict[str, Any]
@@ -97,6 +98,9 @@ class Account:
     signals: list[str] = field(default_factory=list)
     """Rule codes (R01...O10) whose conditions are planted on this account."""
     months: list[Row] = field(default_factory=list)
+    computed: Row = field(default_factory=dict)
+    """What the account's formula fields will compute (revenue_12m, scores...): the generator's own
+    reckoning, used to choose inputs and tiers; never written to the row (the engine computes them)."""
 
     @property
     def id(self) -> int:
@@ -128,6 +132,29 @@ def iso(day: date) -> str:
 def iso_datetime(moment: datetime) -> str:
     """Format a datetime as ``YYYY-MM-DDTHH:MM:SS``."""
     return moment.replace(microsecond=0).isoformat()
+
+
+def excel_round(value: float, digits: int) -> float:
+    """``ROUND(value, digits)`` as the formula engine computes it: 15 significant digits, halves away from zero."""
+    exact = Decimal(f"{value:.15g}")
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def stored(value: float, digits: int) -> float:
+    """A formula result as a field with ``digits`` decimals stores it (halves away from zero)."""
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def add_calendar_months(day: date, months: int) -> date:
+    """``EDATE(day, months)``: the same day ``months`` later, clamped to the end of a shorter month."""
+    first = add_months(day, months)
+    last = (add_months(first, 1) - timedelta(days=1)).day
+    return first.replace(day=min(day.day, last))
+
+
+def whole_years(start: date, end: date) -> int:
+    """``DATEDIF(start, end, "Y")``: completed years from ``start`` to ``end``."""
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
 
 
 def money(value: float) -> float:
