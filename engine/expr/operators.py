@@ -2,13 +2,19 @@
 
 An error operand makes the result an error (Excel's ``1 + 1/0`` is ``#DIV/0!``); a blank operand
 is 0 in arithmetic and "" in ``&``.
+
+Most operands are floats (the evaluator turns every number into one), so ``+ - * /`` and the
+signs first try a fast lane for floats, which gives what the general rules give for them, and
+otherwise follow the general rules (the comparisons' fast lane is in ``values.compare``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import operator as py
 from collections.abc import Callable
+from math import isfinite
 from typing import Any
 
 from engine.expr.values import ERROR, Error, checked_text, compare, equals, finite, to_logical, to_number, to_text
@@ -113,10 +119,12 @@ def concatenate(left: Any, right: Any) -> str:
     return checked_text(to_text(left) + to_text(right))
 
 
-def _ordering(test: Callable[[int], bool]) -> Operator:
+def _ordering(holds: Callable[[int, int], bool]) -> Operator:
+    """``holds`` (``operator.lt``...) between the operands' order and 0."""
+
     def ordered(left: Any, right: Any) -> bool | Error:
         order = compare(left, right)
-        return ERROR if order is None else test(order)
+        return ERROR if order is None else holds(order, 0)
 
     return ordered
 
@@ -131,29 +139,71 @@ def _logical(combine: Callable[[bool, bool], bool]) -> Operator:
     return run
 
 
+# The fast lanes of + - * /: for two floats the general rules (``to_number``, then ``finite``)
+# come down to the float operation and an overflow check. An infinite operand (a literal
+# ``1E999``) gives an infinite or NaN result, an error, as the general rules give; only a
+# division by one would not, so a division takes the lane only for a finite, non-zero divisor.
+_general_add = _propagating(add)
+_general_subtract = _propagating(subtract)
+_general_multiply = _propagating(multiply)
+_general_divide = _propagating(divide)
+
+
+def _add_fast(left: Any, right: Any) -> Any:
+    """``left + right``: :func:`add`, after the fast lane for two floats."""
+    if type(left) is float and type(right) is float:
+        result = left + right
+        return result if isfinite(result) else ERROR
+    return _general_add(left, right)
+
+
+def _subtract_fast(left: Any, right: Any) -> Any:
+    """``left - right``: :func:`subtract`, after the fast lane for two floats."""
+    if type(left) is float and type(right) is float:
+        result = left - right
+        return result if isfinite(result) else ERROR
+    return _general_subtract(left, right)
+
+
+def _multiply_fast(left: Any, right: Any) -> Any:
+    """``left * right``: :func:`multiply`, after the fast lane for two floats."""
+    if type(left) is float and type(right) is float:
+        result = left * right
+        return result if isfinite(result) else ERROR
+    return _general_multiply(left, right)
+
+
+def _divide_fast(left: Any, right: Any) -> Any:
+    """``left / right``: :func:`divide`, after the fast lane for two floats."""
+    if type(left) is float and type(right) is float and right != 0 and isfinite(right):
+        result = left / right
+        return result if isfinite(result) else ERROR
+    return _general_divide(left, right)
+
+
 BINARY: dict[str, Operator] = {
-    op: _propagating(operator)
-    for op, operator in {
-        "+": add,
-        "-": subtract,
-        "*": multiply,
-        "/": divide,
-        "^": power,
-        "&": concatenate,
-        "=": equals,
-        "<>": lambda left, right: not equals(left, right),
-        "<": _ordering(lambda order: order < 0),
-        "<=": _ordering(lambda order: order <= 0),
-        ">": _ordering(lambda order: order > 0),
-        ">=": _ordering(lambda order: order >= 0),
-        "AND": _logical(lambda a, b: a and b),
-        "OR": _logical(lambda a, b: a or b),
-    }.items()
+    "+": _add_fast,
+    "-": _subtract_fast,
+    "*": _multiply_fast,
+    "/": _divide_fast,
+    "^": _propagating(power),
+    "&": _propagating(concatenate),
+    "=": _propagating(equals),
+    "<>": _propagating(lambda left, right: not equals(left, right)),
+    "<": _propagating(_ordering(py.lt)),
+    "<=": _propagating(_ordering(py.le)),
+    ">": _propagating(_ordering(py.gt)),
+    ">=": _propagating(_ordering(py.ge)),
+    "AND": _propagating(_logical(lambda a, b: a and b)),
+    "OR": _propagating(_logical(lambda a, b: a or b)),
 }
 
 
 def _unary(compute: Callable[[float], float]) -> Callable[[Any], Any]:
     def run(value: Any) -> Any:
+        if type(value) is float:  # fast lane: a finite float gives a finite result, the others an error
+            result = compute(value)
+            return result if isfinite(result) else ERROR
         number = to_number(value)
         return ERROR if number is None or value is ERROR else compute(number)
 

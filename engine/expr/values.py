@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from math import isfinite
 from typing import Any, Final
 
 from engine.expr.errors import ExprError
@@ -19,6 +20,10 @@ from engine.expr.errors import ExprError
 MAX_TEXT_LENGTH = 1_000_000  # a text result longer than this is an error, not a memory blow-up
 EPOCH = dt.datetime(1899, 12, 30)  # Excel's day 0, for serial numbers from day 61 (1900-03-01) on
 _LAST_SERIAL = 2_958_465  # 9999-12-31
+# Two floats of one sign further apart than this times the sum of their sizes never round to
+# the same 15 significant digits: that needs a gap of at most 1e-14 of the larger; 1e-13 leaves
+# room for the float rounding of the test itself (see ``compare``).
+_APART = 1e-13
 
 
 class Error:
@@ -35,7 +40,11 @@ ERROR: Final = Error()
 
 def normalize(value: Any) -> Any:
     """A value in the evaluator's own shapes: ``int``/``Decimal`` become ``float``; NaN and infinities are blank."""
-    if isinstance(value, bool) or value is None:
+    kind = type(value)
+    if kind is float or kind is int:  # the common cases first, without isinstance
+        number = float(value)
+        return number if isfinite(number) else None
+    if kind is str or kind is bool or value is None:
         return value
     if isinstance(value, float | int | Decimal):
         number = float(value)
@@ -52,6 +61,8 @@ def finite(number: float) -> float | Error:
 
 def is_number(value: Any) -> bool:
     """Whether ``value`` is a number proper (booleans are not, as in Excel's ranges)."""
+    if type(value) is float:  # the common case, without two isinstance calls
+        return True
     return isinstance(value, float | int) and not isinstance(value, bool)
 
 
@@ -65,6 +76,8 @@ def to_number(value: Any) -> float | None:
 
     None when it is not a number (text such as "abc", a date, an error).
     """
+    if type(value) is float:  # the common case first (a bool or an int goes the general way)
+        return value if isfinite(value) else None
     if value is None:
         return 0.0
     if isinstance(value, bool):
@@ -210,7 +223,9 @@ def numbers_of(values: Iterable[Any]) -> list[float] | Error:
     a single argument is read as a number (TRUE is 1, numeric text is read), blank is skipped."""
     found: list[float] = []
     for value in values:
-        if isinstance(value, list):
+        if type(value) is float and isfinite(value):  # the common case: already the number
+            found.append(value)
+        elif isinstance(value, list):
             found.extend(float(item) for item in value if is_number(item))
         elif value is not None:
             number = to_number(value)
@@ -245,7 +260,18 @@ def compare(left: Any, right: Any) -> int | None:
 
     Numbers compare to 15 significant digits (``0.1 + 0.2 = 0.3``); text ignores case; a blank
     equals 0, "" and FALSE; TRUE is never equal to 1 and sorts after every number and text.
+
+    Two floats (the common case) take a fast lane: rounding to 15 significant digits never
+    reverses an order, and it makes two floats equal only when they have the same sign and are
+    within 1e-14 of the larger, so outside that the floats' own order is the answer, without two
+    ``Decimal``. (For opposite signs the test is looser, but such floats never round alike.)
+    Close pairs, infinities and NaN go the exact way.
     """
+    if type(left) is float and type(right) is float:
+        if left == right:
+            return 0
+        if abs(left - right) > _APART * abs(left + right):
+            return 1 if left > right else -1
     if left is None and right is None:
         return 0
     left = _blank_like(right) if left is None else left

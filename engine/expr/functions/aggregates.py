@@ -8,6 +8,7 @@ each monthly row; ``THIS.x`` in the condition reads the record's own field ``x``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -83,6 +84,8 @@ def _ordered(values: Sequence[Any]) -> list[Any] | Error:
 
 
 def _extreme(values: Sequence[Any], pick: int) -> Any:
+    if values and all(type(v) is float and math.isfinite(v) for v in values):
+        return _extreme_of_floats(values, pick)  # the common case, without the general normalisation
     found = _ordered(values)
     if isinstance(found, Error) or not found:
         return found or None
@@ -93,6 +96,14 @@ def _extreme(values: Sequence[Any], pick: int) -> Any:
         if compare(value, best) == pick:
             best = value
     return float(best) if is_number(best) else best
+
+
+def _extreme_of_floats(values: Sequence[float], pick: int) -> float:
+    best = values[0]
+    for value in values[1:]:
+        if compare(value, best) == pick:
+            best = value
+    return best
 
 
 @register("MIN", repeat=(_ORDERED,), min_repeat=1, returns=None)
