@@ -1,0 +1,140 @@
+"""The SQL backend of the expression language: an AST becomes one SQLAlchemy expression.
+
+``compile_sql(node, columns, dialect=...)`` gives the value the Python evaluator gives on the
+same row, on SQLite and PostgreSQL; ``compile_condition`` gives the WHERE clause of a filter or
+a row-level permission. What SQL cannot compute exactly raises ``ExprError("not_in_sql")`` at
+compile time, with the span of the offending part: callers evaluate that expression in Python.
+
+Value semantics (``engine/expr/types.py``) and how SQL keeps them:
+
+* NULL is blank *or* error; each compiled node knows statically which (``values.py``). Blank
+  fields are filled (0, "", FALSE, day 0) where an operator reads them; errors (``1/0`` via
+  ``NULLIF``, ``SQRT(-1)``, overflow, an IFS without a match) stay NULL to the end.
+* Numbers are doubles, division is float division; comparisons, ROUND/ROUNDUP/ROUNDDOWN, MOD,
+  CEILING and FLOOR work on 15 significant digits (PostgreSQL ``numeric``, SQLite ``printf``).
+* Text compares with ``lower()``, ordered by code point (``COLLATE "C"`` on PostgreSQL).
+* Dates are native dates (ISO text on SQLite, through ``julianday``); TODAY() and CURRENT_USER()
+  are bound parameters from the caller's ``today`` and ``current_user``.
+* Every literal is a bound parameter: user text never becomes SQL text.
+
+Known differences from Python (each pinned by a test in ``tests/expr/test_sql_agreement.py``):
+
+* Case-insensitive comparisons, CONTAINS, UPPER and LOWER use the database's ``lower``/``upper``:
+  SQLite changes ASCII letters only (``"É" = "é"`` is FALSE there); PostgreSQL maps single
+  letters but not ``ß`` -> ``ss`` or final sigma as Python's ``casefold``/``upper`` do.
+* A blank date in date arithmetic: Python gives a number (``blank + 1`` is 1) or the other date
+  (``d - blank`` is ``d``); SQL gives blank for ``blank ± n`` and an error for ``date - date``.
+* PostgreSQL reads a float field above 1e100 (or a non-zero one below 1e-100) as an error when it
+  feeds arithmetic that could overflow; fields stored as numeric or integer are not affected.
+* MOD on SQLite is exact for operands with at most 6 decimals below 1e9; beyond, it is binary
+  ``fmod`` (a last-digit difference). MIN/MAX of values equal to 15 digits may pick the other one.
+* ROUND with a computed ``num_digits``, or beyond 22 places, is not compiled on SQLite.
+* No text length limit is enforced in SQL (Python refuses results over a million characters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.expr.nodes import Node
+from engine.expr.types import Type
+from engine.storage.expr_sql.compiler import Compiler
+from engine.storage.expr_sql.conversions import as_logical
+from engine.storage.expr_sql.dialect import Dialect, Env
+from engine.storage.expr_sql.functions import SQL_FUNCTIONS
+from engine.storage.expr_sql.postgres import PostgresDialect
+from engine.storage.expr_sql.scope import Link, SqlColumn, SqlScope, TableScope
+from engine.storage.expr_sql.sqlite import SqliteDialect
+from engine.storage.expr_sql.values import Sql, not_in_sql, typed
+
+__all__ = [
+    "DIALECTS",
+    "SQL_FUNCTIONS",
+    "Link",
+    "SqlColumn",
+    "SqlScope",
+    "TableScope",
+    "compile_condition",
+    "compile_sql",
+    "compile_typed",
+]
+
+DIALECTS: dict[str, Dialect] = {"sqlite": SqliteDialect(), "postgresql": PostgresDialect()}
+MAX_SQL_LENGTH = 200_000  # characters: guards repeat operands; a bigger translation is left to Python
+
+
+def compile_sql(
+    node: Node,
+    columns: SqlScope,
+    *,
+    dialect: str,
+    today: dt.date | None = None,
+    current_user: Any = None,
+) -> ColumnElement[Any]:
+    """Translate ``node`` into a SQL expression with the Python evaluator's result on every row.
+
+    Args:
+        node: a parsed (and checked) expression.
+        columns: what its field paths mean in SQL.
+        dialect: ``"sqlite"`` or ``"postgresql"`` (``engine.dialect.name``).
+        today: the date TODAY() gives (a bound parameter).
+        current_user: the id CURRENT_USER() gives (a bound parameter).
+
+    Returns:
+        A typed expression (Float, Text, Boolean or Date); NULL where Python gives blank.
+
+    Raises:
+        ExprError: ``not_in_sql`` (with the span of the part) when SQL cannot compute it exactly.
+    """
+    return compile_typed(node, columns, dialect=dialect, today=today, current_user=current_user)[0]
+
+
+def compile_typed(
+    node: Node,
+    columns: SqlScope,
+    *,
+    dialect: str,
+    today: dt.date | None = None,
+    current_user: Any = None,
+) -> tuple[ColumnElement[Any], Type]:
+    """:func:`compile_sql`, with the expression type of the result."""
+    result = _compile(node, columns, dialect, today, current_user)
+    return typed(result.value, result.type), result.type
+
+
+def compile_condition(
+    node: Node,
+    columns: SqlScope,
+    *,
+    dialect: str,
+    today: dt.date | None = None,
+    current_user: Any = None,
+) -> ColumnElement[bool]:
+    """A WHERE clause: TRUE on exactly the rows where the expression holds (blank and errors do not).
+
+    Raises:
+        ExprError: ``not_in_sql`` as :func:`compile_sql`.
+    """
+    result = _compile(node, columns, dialect, today, current_user)
+    test: ColumnElement[bool] = sa.type_coerce(as_logical(result, node), sa.Boolean())
+    return test
+
+
+def _compile(node: Node, columns: SqlScope, dialect: str, today: dt.date | None, current_user: Any) -> Sql:
+    database = DIALECTS.get(dialect)
+    if database is None:
+        raise ValueError(f"no SQL dialect '{dialect}'; expected one of {sorted(DIALECTS)}")
+    try:
+        result = Compiler(columns, Env(database, today=today, current_user=current_user)).visit(node)
+        text = database.render(result.value)
+    except RecursionError:
+        raise not_in_sql(node, "an expression nested this deeply") from None
+    if len(text) > MAX_SQL_LENGTH:
+        raise not_in_sql(node, f"an expression whose SQL is {len(text)} characters long")
+    if not database.fits(text):
+        raise not_in_sql(node, f"an expression nested this deeply on {dialect}")
+    return result
