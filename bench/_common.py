@@ -111,10 +111,8 @@ def write_bundle(root: Path, forms: dict[str, dict[str, Any] | Path], *, app_key
 
 
 def kam_account_bundle(root: Path) -> Path:
-    """A bundle with the KAM account form and the one form it links to (product_catalog)."""
-    return write_bundle(
-        root, {"account": KAM_FORMS / "account.json", "product_catalog": KAM_FORMS / "product_catalog.json"}
-    )
+    """A bundle with the KAM forms (the account form's formulas read several of the others)."""
+    return write_bundle(root, {path.stem: path for path in sorted(KAM_FORMS.glob("*.json"))})
 
 
 def install_bundle_at(database: Any, root: Path) -> Any:
