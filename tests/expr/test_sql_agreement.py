@@ -207,6 +207,12 @@ EXPRESSIONS = [
     *["n1 + 1/n2", "1 + 1/0 + n1", "n1 * 0", "(n1 + n2) * (n1 - n2)", "n2 ^ 2", "i1 ^ 3", "n1 ^ 0.5", "n2 ^ -1"],
     *["2 ^ i1", "n1 ^ n2", "b1 + 1", "b1 * n1", "NULL + n1", "n1 + NULL * 2", "n1 / 3 * 3", "0.1 + n2", "i1 / 0"],
     *["1E+300 * n2 * 1E+10", "n2 / 1E+300 / 1E+10", "n1 + n2 + i1 + 1"],
+    # extremes: overflow is an error, underflow is 0, huge counts and dates
+    *["n1 * 1E+200 * 1E+200", "n2 ^ 400", "(n1 * 1E+300) ^ 2", "n2 ^ -1000", "POWER(n2, 1E+308)", "i1 ^ 0.5"],
+    *["SQRT(n1 * 1E+300)", "ROUND(n1 * 1E+300, -22)", "MOD(n1 * 1E+300, 7)", "CEILING(n1 * 1E+300, 1E-300)"],
+    *["DATE(2024, 1, 1E+10)", "TODAY() + 1E+300", "LEFT(t1, 1E+300)", "MID(t1, 1E+300, 1)", 'FIND("a", t1, 1E+300)'],
+    *["n1 * 1E+250 > 1E+300", "n1 / 1E-300 / 1E-10", "1E-300 * n2 * 1E-100", "ROUND(n1, 22)", "ROUNDUP(n1 / 7, 22)"],
+    *["FLOOR(n1 * 1E+300, 3)", "ROUNDDOWN(n1 * 1E+300, -22)"],
     # a decimal column (NUMERIC(22, 2), as currency fields are stored)
     *["m1", "m1 * 2", "m1 * i1 * n1", "ROUND(m1 / 3, 2)", "m1 = 12.5", "m1 > n1", "MOD(m1, 0.1)", 'm1 & ""'],
     *["SUM(m1, n1)", "CEILING(m1, 0.05)", "m1 * m1 * m1 * m1", "m1 / 0"],
@@ -298,6 +304,16 @@ def test_the_table_is_long_enough() -> None:
 @pytest.mark.parametrize("text", EXPRESSIONS)
 def test_sql_agrees_with_python(engines: dict[str, sa.Engine], backend: str, text: str) -> None:
     assert disagreements(text, engines[backend]) == []
+
+
+# ROUND and kin with computed places, or beyond 22 places, compile on PostgreSQL only (SQLite refuses them).
+POSTGRESQL_ONLY = ["ROUND(n1, 400)", "ROUNDUP(n1, -400)", "ROUNDUP(n1 / 7, 300)", "ROUND(n1 * 1E+300, -300)"]
+POSTGRESQL_ONLY += ["ROUND(n1, i1)", "ROUNDUP(n1 * 1000, -i1)", "ROUNDDOWN(n2, i1 * 100)", "ROUND(1/n2, n1)"]
+
+
+@pytest.mark.parametrize("text", POSTGRESQL_ONLY)
+def test_postgresql_rounds_to_any_places(engines: dict[str, sa.Engine], text: str) -> None:
+    assert disagreements(text, engines["postgresql"]) == []
 
 
 # Documented differences (engine/storage/expr_sql/__init__.py): (expression, row id, python, {backend: sql}).

@@ -35,7 +35,6 @@ from engine.storage.expr_sql.values import (
     blank_test,
     constant,
     error_test,
-    filled,
     not_in_sql,
     number,
     typed,
@@ -153,8 +152,3 @@ def _days_between(dialect: Dialect, end: Sql, start: Sql) -> Sql:
     if end.literal == (None,) or start.literal == (None,):
         value = sa.null()
     return Sql(typed(value, NUMBER), NUMBER, may_error=True, bounds=Bounds(1.0, 3.7e6))
-
-
-def fill_number(node: Sql) -> Sql:
-    """A number node with its blank read as 0 (for functions that read blank as 0)."""
-    return Sql(filled(node, number(0.0)), NUMBER, may_error=node.may_error, bounds=node.bounds)

@@ -170,8 +170,3 @@ def folded(implementation: Any, values: Sequence[Any], node: Node, kind: Type = 
     if not isinstance(result, float | str | bool | type(None)) and not python.is_date(result):
         raise not_in_sql(node, f"a constant of type {type(result).__name__}")
     return constant(result)
-
-
-def result_type(node: Sql) -> Type:
-    """The static type of a compiled result."""
-    return node.type

@@ -58,11 +58,12 @@ class Test:
 
 def truth(node: Sql, where: Node) -> Test:
     """``node`` as a condition (blank is FALSE, a number is TRUE unless 0)."""
-    known = None
     if node.literal is not None:
         logical = python.to_logical(node.literal[0])
-        known = None if logical is python.ERROR else logical is True
-    return Test(as_logical(node, where), node.may_error, known)
+        if logical is python.ERROR:  # "abc" as a condition
+            return Test(sa.null(), True)
+        return Test(as_logical(node, where), False, logical is True)
+    return Test(as_logical(node, where), node.may_error)
 
 
 def test_of(node: Sql) -> Test:

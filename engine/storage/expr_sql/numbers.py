@@ -16,7 +16,7 @@ from engine.expr.types import NUMBER
 from engine.storage.expr_sql.arithmetic import binary
 from engine.storage.expr_sql.conversions import as_number
 from engine.storage.expr_sql.dialect import Env, Translator, case
-from engine.storage.expr_sql.values import Bounds, Sql, constant, not_in_sql, number, typed
+from engine.storage.expr_sql.values import Bounds, Expr, Sql, constant, not_in_sql, number, typed
 
 
 def _numbers(env: Env, call: Call, args: Sequence[Sql]) -> list[Sql]:
@@ -31,16 +31,17 @@ def _result(value: object, *sources: Sql, error: bool = False, bounds: Bounds | 
 def _rounding(mode: str) -> Translator:
     def translate(env: Env, call: Call, args: Sequence[Sql]) -> Sql:
         x, digits = _numbers(env, call, args)
-        places: int | object = digits.value
+        places: int | Expr = digits.value
         if digits.literal is not None:
             places = max(-400, min(400, int(digits.literal[0])))  # Excel truncates num_digits
         elif env.dialect.max_digits is not None:
             raise not_in_sql(call.args[1], f"{call.name} with computed num_digits on {env.dialect.name}")
-        rounded = env.dialect.round_number(x.value, places, mode)  # type: ignore[arg-type]
+        rounded = env.dialect.round_number(x.value, places, mode)
         if rounded is None:
             raise not_in_sql(call.args[1], f"{call.name} to {places} places on {env.dialect.name}")
         high = x.bounds.high * 1.01 + 1.0
-        return _result(rounded, x, digits, error=high > 1e300, bounds=Bounds(1e-400 if places else 1.0, high))
+        low = 1.0 if isinstance(places, int) and places <= 0 else 1e-400
+        return _result(rounded, x, digits, error=high > 1e300, bounds=Bounds(low, high))
 
     translate.__doc__ = f"ROUND{'' if mode == 'half' else mode.upper()} on 15 significant digits."
     return translate

@@ -132,8 +132,15 @@ class PostgresDialect(Dialect):
             return _back_to_float(sa.func.round(value, places))  # numeric ROUND: halves away from zero
         if mode == "down":
             return _back_to_float(sa.func.trunc(value, places))
-        scale = sa.func.power(sa.cast(10, sa.Numeric()), places)
-        return _back_to_float(sign_of(value) * sa.func.ceil(sa.func.abs(value) * scale) / scale)
+        # away from zero: the truncation, plus one unit of the last place when digits were cut
+        # (the unit is exact text: numeric power(10, -400) underflows to 0)
+        unit = (
+            sa.literal(Decimal(1).scaleb(-digits), sa.Numeric())
+            if isinstance(digits, int)
+            else sa.cast(_text("1e").concat(sa.cast(-places, sa.Text())), sa.Numeric())
+        )
+        cut = sa.func.trunc(value, places)
+        return _back_to_float(case((cut == value, value), otherwise=cut + sign_of(value) * unit))
 
     def mod(self, a: Expr, b: Expr) -> Expr:
         dividend, divisor = _numeric(a), sa.func.nullif(_numeric(b), 0)

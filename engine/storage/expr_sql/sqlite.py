@@ -69,7 +69,8 @@ class SqliteDialect(Dialect):
         return sa.func.upper(_printf("%.15g", x + number(0.0)))
 
     def to_int(self, x: Expr) -> Expr:
-        return sa.cast(x, sa.Integer())  # truncates toward zero and saturates
+        # CAST truncates toward zero; clamped first, as a count near 2**63 confuses substr()
+        return sa.cast(sa.func.min(sa.func.max(x, number(-2147483647.0)), number(2147483647.0)), sa.Integer())
 
     def guard(self, op: str, a: Expr, b: Expr, raw: Expr) -> Expr:
         return sa.func.nullif(sa.func.nullif(raw, number(math.inf)), number(-math.inf))
@@ -112,7 +113,9 @@ class SqliteDialect(Dialect):
     def multiple(self, x: Expr, significance: Expr, mode: str) -> Expr:
         steps = self.sig15(x / significance)
         whole = sa.func.ceil(steps) if mode == "up" else self.floor(steps)
-        return self.sig15(whole * significance)
+        # beyond 15 digits of steps, x is already the multiple to the precision Python keeps
+        beyond = sa.func.abs(x) >= sa.func.abs(significance) * number(1e15)
+        return case((beyond, self.sig15(x)), otherwise=self.sig15(whole * significance))
 
     def extreme(self, values: Sequence[Expr], pick: str) -> Expr:
         return sa.func.min(*values) if pick == "min" else sa.func.max(*values)

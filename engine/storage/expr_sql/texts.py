@@ -15,7 +15,7 @@ from engine.expr.nodes import Call
 from engine.expr.types import BOOLEAN, NUMBER, TEXT
 from engine.storage.expr_sql.conversions import as_number, as_text
 from engine.storage.expr_sql.dialect import Env, case, floating
-from engine.storage.expr_sql.values import Bounds, Expr, Sql, constant, not_in_sql, number, typed
+from engine.storage.expr_sql.values import Bounds, Expr, Sql, constant, not_in_sql, typed
 
 
 def _text(env: Env, call: Call, args: Sequence[Sql], index: int) -> Sql:
@@ -115,6 +115,3 @@ def contains(env: Env, call: Call, args: Sequence[Sql]) -> Sql:
     text, search = _text(env, call, args, 0), _text(env, call, args, 1)
     position = env.dialect.position(sa.func.lower(text.value), sa.func.lower(search.value))
     return Sql(typed(position > 0, BOOLEAN), BOOLEAN, may_error=text.may_error or search.may_error)
-
-
-__all__ = ["contains", "number"]

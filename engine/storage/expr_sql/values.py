@@ -157,11 +157,6 @@ def filled(node: Sql, neutral: Expr) -> Expr:
     return sa.case((node.blank_when, neutral), else_=value)
 
 
-def derived(value: Expr, kind: Type, *sources: Sql, error: bool = False, bounds: Bounds = UNBOUNDED) -> Sql:
-    """A result that is never blank: an error when a source is one (or when ``error`` says it can fail)."""
-    return Sql(typed(value, kind), kind, may_error=error or any(s.may_error for s in sources), bounds=bounds)
-
-
 def any_error(nodes: Iterable[Sql]) -> Expr | None:
     """A predicate TRUE when one of ``nodes`` is an error, or None when none can be."""
     tests = [error_test(node) for node in nodes if node.may_error]
