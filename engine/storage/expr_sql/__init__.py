@@ -17,19 +17,27 @@ Value semantics (``engine/expr/types.py``) and how SQL keeps them:
   are bound parameters from the caller's ``today`` and ``current_user``.
 * Every literal is a bound parameter: user text never becomes SQL text.
 
-Known differences from Python (each pinned by a test in ``tests/expr/test_sql_agreement.py``):
+Known differences from Python (pinned by ``tests/expr/test_sql_agreement.py`` and ``test_sql_contract.py``):
 
 * Case-insensitive comparisons, CONTAINS, UPPER and LOWER use the database's ``lower``/``upper``:
   SQLite changes ASCII letters only (``"É" = "é"`` is FALSE there); PostgreSQL maps single
-  letters but not ``ß`` -> ``ss`` or final sigma as Python's ``casefold``/``upper`` do.
+  letters but not ``ß`` -> ``SS`` or the final sigma as Python's ``casefold``/``upper``/``lower`` do.
 * A blank date in date arithmetic: Python gives a number (``blank + 1`` is 1) or the other date
   (``d - blank`` is ``d``); SQL gives blank for ``blank ± n`` and an error for ``date - date``.
 * PostgreSQL reads a float field above 1e100 (or a non-zero one below 1e-100) as an error when it
   feeds arithmetic that could overflow; fields stored as numeric or integer are not affected.
-* MOD on SQLite is exact for operands with at most 6 decimals below 1e9; beyond, it is binary
-  ``fmod`` (a last-digit difference). MIN/MAX of values equal to 15 digits may pick the other one.
-* ROUND with a computed ``num_digits``, or beyond 22 places, is not compiled on SQLite.
+  Results within a hair of the largest double (``x ^ y`` near 1.8e308) may be an error in SQL.
+* MOD on SQLite is exact when both operands, scaled to their decimals (at most 22), are whole
+  numbers below 1e15; beyond, it is binary ``fmod`` of the 15-digit values (last-digit
+  differences). CEILING/FLOOR on SQLite round the result to 15 digits (Python to the double).
+  MIN/MAX of two values equal to 15 digits may return the other one of them.
 * No text length limit is enforced in SQL (Python refuses results over a million characters).
+
+Refused (``not_in_sql``): functions over lists and the functions missing from
+:data:`SQL_FUNCTIONS`, SUBSTITUTE with ``instance_num``, date-time/time/JSON fields, TODAY() or
+CURRENT_USER() without the caller's value, ROUND/ROUNDUP/ROUNDDOWN with computed or more than 22
+places on SQLite, a translation over :data:`MAX_SQL_PARTS` parts, and on SQLite one nested too
+deeply for its parser (asked of SQLite itself, with room for the caller's query).
 """
 
 from __future__ import annotations
@@ -64,7 +72,7 @@ __all__ = [
 ]
 
 DIALECTS: dict[str, Dialect] = {"sqlite": SqliteDialect(), "postgresql": PostgresDialect()}
-MAX_SQL_LENGTH = 200_000  # characters: guards repeat operands; a bigger translation is left to Python
+MAX_SQL_PARTS = 40_000  # about 180 kB of SQL: guards repeat operands; a bigger translation is left to Python
 
 
 def compile_sql(
@@ -128,13 +136,14 @@ def _compile(node: Node, columns: SqlScope, dialect: str, today: dt.date | None,
     database = DIALECTS.get(dialect)
     if database is None:
         raise ValueError(f"no SQL dialect '{dialect}'; expected one of {sorted(DIALECTS)}")
+    compiler = Compiler(columns, Env(database, today=today, current_user=current_user))
     try:
-        result = Compiler(columns, Env(database, today=today, current_user=current_user)).visit(node)
-        text = database.render(result.value)
+        result = compiler.visit(node)
+        parts = compiler.sizes.of_node(result)
     except RecursionError:
         raise not_in_sql(node, "an expression nested this deeply") from None
-    if len(text) > MAX_SQL_LENGTH:
-        raise not_in_sql(node, f"an expression whose SQL is {len(text)} characters long")
-    if not database.fits(text):
-        raise not_in_sql(node, f"an expression nested this deeply on {dialect}")
+    if parts > MAX_SQL_PARTS:
+        raise not_in_sql(node, f"an expression whose SQL has {parts} parts")
+    if not database.fits(result.value):
+        raise not_in_sql(node, f"an expression nested this deeply for {dialect}")
     return result

@@ -68,8 +68,8 @@ class Dialect:
             expression = Grouping(expression)
         return str(sa.select(expression.label("x")).compile(dialect=self.sa_dialect))
 
-    def fits(self, text: str) -> bool:
-        """Whether the database can parse a statement ``text`` (from :meth:`render`)."""
+    def fits(self, expression: Expr) -> bool:
+        """Whether the database can parse ``expression`` inside a caller's query."""
         return True
 
     # -- numbers -----------------------------------------------------------------------------------

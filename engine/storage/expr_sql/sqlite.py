@@ -47,12 +47,12 @@ class SqliteDialect(Dialect):
     raises_on_overflow: ClassVar[bool] = False
     max_digits: ClassVar[int | None] = 22
 
-    def fits(self, text: str) -> bool:
+    def fits(self, expression: Expr) -> bool:
         # SQLite's parser has a fixed stack (100 entries unless built otherwise): a deeply nested
         # expression fails when prepared. Ask this SQLite itself.
         with closing(sqlite3.connect(":memory:")) as connection:
             try:
-                connection.execute("EXPLAIN " + text)
+                connection.execute("EXPLAIN " + self.render(expression))
             except sqlite3.Error as error:
                 return "parser stack overflow" not in str(error)
         return True
