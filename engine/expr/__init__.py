@@ -19,7 +19,7 @@ __all__ = ["ExprError", "Limits", "check", "compile_expression", "evaluate", "pa
 
 
 def evaluate(text: str, context: Context | None = None, *, scope: Scope | None = None) -> Any:
-    """Parse, check (when ``scope`` is given), compile and run ``text`` once.
+    """Parse, check and compile against ``scope`` (when given), and run ``text`` once.
 
     A convenience for tests and one-off calls; callers that run a formula often keep the
     result of :func:`compile_expression`.
@@ -32,4 +32,4 @@ def evaluate(text: str, context: Context | None = None, *, scope: Scope | None =
         _, errors = check(node, scope)
         if errors:
             raise errors[0]
-    return compile_expression(node)(context if context is not None else DictContext({}))
+    return compile_expression(node, scope=scope)(context if context is not None else DictContext({}))

@@ -26,6 +26,7 @@ error, which ends as blank):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -67,6 +68,30 @@ class _NoRows:
         return []
 
 
+class _Unknown:
+    """The scope of an expression compiled without one: every name is there, of an unknown type."""
+
+    def resolve(self, path: Sequence[str]) -> Resolved | None:
+        return Resolved(ANY)
+
+    def names(self) -> list[str]:
+        return []
+
+
+def static_types(node: Node, scope: Scope | None = None) -> dict[int, Type]:
+    """The static type of every node of ``node``, by ``id(node)``, as :func:`check` finds them.
+
+    Without a scope every name has an unknown type (``any``), so only what the expression itself
+    says is known (``TODAY()`` and ``DATE(...)`` are dates, ``1 + 2`` a number). A node the check
+    finds a problem in is ``any``. The backends read these types where a value alone is not
+    enough: a blank operand of ``+``/``-`` is a blank *date* when its static type is a date.
+    """
+    checker = _Checker(_Unknown() if scope is None else scope)
+    with contextlib.suppress(RecursionError):  # too deep: the rest is unknown (the backends refuse it anyway)
+        checker.visit(node, checker.root)
+    return checker.types
+
+
 def check(node: Node, scope: Scope, *, expect: Type | None = None) -> tuple[Type, list[ExprError]]:
     """Check ``node`` against ``scope``; return its type and every problem found (empty when fine).
 
@@ -106,12 +131,18 @@ class _Checker:
     def __init__(self, root: Scope) -> None:
         self.root = root
         self.errors: list[ExprError] = []
+        self.types: dict[int, Type] = {}  # the type of each node visited, by id(node)
 
     def error(self, code: str, message: str, node: Node, hint: str | None = None) -> Type:
         self.errors.append(ExprError(code, message, node.start, node.end, hint=hint))
         return ANY
 
     def visit(self, node: Node, scope: Scope) -> Type:
+        found = self.typed(node, scope)
+        self.types[id(node)] = found
+        return found
+
+    def typed(self, node: Node, scope: Scope) -> Type:
         if isinstance(node, Literal):
             return _literal_type(node)
         if isinstance(node, Ref):
@@ -221,6 +252,7 @@ class _Checker:
             if not wanted(found):
                 return self.error("wrong_type", wrong_operand(part.op, found), part.operand)
             found = BOOLEAN if part.op == "NOT" else NUMBER
+            self.types[id(part)] = found
         return found
 
     def single(self, node: Node, found: Type) -> Type:
@@ -244,6 +276,7 @@ class _Checker:
         for part in reversed(spine):
             right = self.single(part.right, self.visit(part.right, scope))
             found = self.operator(part, found, right)
+            self.types[id(part)] = found  # the inner links of the chain are not visited one by one
         return found
 
     def operator(self, node: Binary, left: Type, right: Type) -> Type:

@@ -17,25 +17,29 @@ worked out once, when compiling, and calls pass literal arguments without runnin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from math import isfinite
 from typing import Any, Final
 
+from engine.expr.checker import static_types
 from engine.expr.errors import DEFAULT_LIMITS, ExprError, Limits
 from engine.expr.functions import FUNCTIONS, Function
 from engine.expr.functions.registry import unknown_function, wrong_arity
-from engine.expr.nodes import Binary, Call, InList, Literal, Node, Ref, Unary
-from engine.expr.operators import BINARY, UNARY
+from engine.expr.nodes import Binary, Call, InList, Literal, Node, Ref, Unary, walk
+from engine.expr.operators import BINARY, UNARY, binary_operator
 from engine.expr.runtime import Arg, Budget, Compiled, Frame
-from engine.expr.scope import Context
+from engine.expr.scope import Context, Scope
+from engine.expr.types import Type, is_date_type
 from engine.expr.values import ERROR, equals, normalize
 
 # What a function's bad input may raise deep inside: it is an error value, as Excel's #VALUE!.
 _VALUE_ERRORS = (ArithmeticError, ValueError, TypeError)
 _VARIABLE: Final = object()  # Piece.constant of a node whose value is only known when it runs
+Types = Mapping[int, Type]  # the static type of each node, by id (see checker.static_types)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +64,23 @@ class Piece:
         return self.constant is not _VARIABLE
 
 
-def compile_expression(node: Node, limits: Limits = DEFAULT_LIMITS) -> Callable[[Context], Any]:
+def compile_expression(
+    node: Node, limits: Limits = DEFAULT_LIMITS, *, scope: Scope | None = None
+) -> Callable[[Context], Any]:
     """Compile ``node`` once into a function of a :class:`~engine.expr.scope.Context`.
+
+    ``scope`` gives the static types of the names (the scope the expression was checked
+    against). The values alone do not say whether a blank is a blank number or a blank date,
+    and date arithmetic treats them differently (``types.py``): ``signed_on + 30`` is blank
+    when ``signed_on`` is a blank date field. Without a scope a name's type is unknown and a
+    blank name counts as Excel's 0; give the scope whenever there is one.
 
     Raises:
         ExprError: an unknown function or a wrong number of arguments (at compile time);
             ``too_many_steps`` or ``too_deep`` when the compiled function runs.
     """
     try:
-        piece = _compile(node)
+        piece = _compile(node, static_types(node, scope) if _may_do_date_arithmetic(node, scope) else {})
     except RecursionError:
         raise _too_deep(node) from None
     run, steps, max_steps = piece.run, piece.steps, limits.max_steps
@@ -83,6 +95,17 @@ def compile_expression(node: Node, limits: Limits = DEFAULT_LIMITS) -> Callable[
         return None if result is ERROR else result  # by decision (types.py) an error is a blank result
 
     return evaluate
+
+
+def _may_do_date_arithmetic(node: Node, scope: Scope | None) -> bool:
+    """Whether ``node`` has a ``+`` or ``-`` (the only operators static types change) that may see a date.
+
+    Without a scope only a call can give a date a type (``TODAY()``, ``IF(..., d, NULL)``).
+    """
+    parts = walk(node)
+    if not any(isinstance(part, Binary) and part.op in ("+", "-") for part in parts):
+        return False
+    return scope is not None or any(isinstance(part, Call) for part in parts)
 
 
 def _too_deep(node: Node) -> ExprError:
@@ -130,18 +153,35 @@ def _fold(compute: Callable[[], Any]) -> Any:
     return _VARIABLE if value is ERROR else value
 
 
-def _compile(node: Node) -> Piece:
+def _compile(node: Node, types: Types) -> Piece:
     if isinstance(node, Literal):
-        return _constant(float(node.value) if isinstance(node.value, Decimal) else node.value, 1)
+        return _literal(node)
     if isinstance(node, Ref):
         return _ref(node)
     if isinstance(node, Call):
-        return _call(node)
+        return _call(node, types)
     if isinstance(node, Unary):
-        return _unary(node)
+        return _unary(node, types)
     if isinstance(node, Binary):
-        return _binary(node)
-    return _in_list(node)
+        return _binary(node, types)
+    return _in_list(node, types)
+
+
+def _literal(node: Literal) -> Piece:
+    """A literal; a number beyond the doubles (``1E+400``, NaN: only a hand-built tree has one) is an error.
+
+    As an overflow is (``values.finite``), so no operator or function ever sees such a number.
+    It is not a constant (a constant is never an error, see :func:`_fold`).
+    """
+    value = node.value
+    if isinstance(value, Decimal):
+        number = float(value) if value.is_finite() else math.nan
+        return _constant(number, 1) if isfinite(number) else Piece(_error, 1)
+    return _constant(value, 1)
+
+
+def _error(frame: Frame) -> Any:
+    return ERROR
 
 
 def _ref(node: Ref) -> Piece:
@@ -167,13 +207,13 @@ def _record(frame: Frame) -> Any:
     return frame.record.value(())
 
 
-def _call(node: Call) -> Piece:
+def _call(node: Call, types: Types) -> Piece:
     function = FUNCTIONS.get(node.name)
     if function is None:
         raise unknown_function(node)
     if not function.accepts_count(len(node.args)):
         raise wrong_arity(function, node)
-    args = [_compile(arg) for arg in node.args]
+    args = [_compile(arg, types) for arg in node.args]
     if function.lazy:
         return Piece(_lazy_call(function, node.args, args), 1)
     steps = 1 + sum(arg.steps for arg in args)
@@ -247,14 +287,14 @@ def _result(value: Any) -> Any:
     return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _unary(node: Unary) -> Piece:
+def _unary(node: Unary, types: Types) -> Piece:
     operations: list[Callable[[Any], Any]] = []
     inner: Node = node
     while isinstance(inner, Unary):  # -(-(x%)) runs as one loop, innermost operator first
         operations.append(UNARY[inner.op])
         inner = inner.operand
     operations.reverse()
-    operand = _compile(inner)
+    operand = _compile(inner, types)
     steps = len(operations) + operand.steps
     if operand.known and (folded := _fold(partial(_apply, operations, operand.constant))) is not _VARIABLE:
         return _constant(folded, steps)
@@ -276,14 +316,14 @@ def _apply(operations: Sequence[Callable[[Any], Any]], value: Any) -> Any:
     return value
 
 
-def _binary(node: Binary) -> Piece:
+def _binary(node: Binary, types: Types) -> Piece:
     spine: list[Binary] = []
     inner: Node = node
     while isinstance(inner, Binary):  # a + b + c + ... is left-deep: run it as one loop
         spine.append(inner)
         inner = inner.left
-    first = _compile(inner)
-    rest = [(BINARY[part.op], _compile(part.right)) for part in reversed(spine)]
+    first = _compile(inner, types)
+    rest = [(_operator(part, types), _compile(part.right, types)) for part in reversed(spine)]
     steps = len(rest) + first.steps + sum(right.steps for _, right in rest)
     while rest and first.known and rest[0][1].known:  # fold the leading constants: 2 * 3 + x is 6 + x
         operator, right = rest[0]
@@ -296,6 +336,14 @@ def _binary(node: Binary) -> Piece:
     if len(rest) == 1:
         return Piece(_pair(first, *rest[0]), steps)
     return Piece(_chain(first.run, [(operator, right.run) for operator, right in rest]), steps)
+
+
+def _operator(node: Binary, types: Types) -> Callable[[Any, Any], Any]:
+    """The run-time rule of ``node``'s operator, for the static types of its operands."""
+    if node.op not in ("+", "-") or not types:
+        return BINARY[node.op]
+    left, right = types.get(id(node.left)), types.get(id(node.right))
+    return binary_operator(node.op, is_date_type(left), is_date_type(right))
 
 
 def _pair(left: Piece, operator: Callable[[Any, Any], Any], right: Piece) -> Compiled:
@@ -320,9 +368,9 @@ def _chain(first: Compiled, rest: Sequence[tuple[Callable[[Any, Any], Any], Comp
     return run
 
 
-def _in_list(node: InList) -> Piece:
-    operand = _compile(node.operand)
-    items = [_charging(_compile(item)) for item in node.items]  # items after a match do not run
+def _in_list(node: InList, types: Types) -> Piece:
+    operand = _compile(node.operand, types)
+    items = [_charging(_compile(item, types)) for item in node.items]  # items after a match do not run
     negated, run_operand = node.negated, operand.run
 
     def run(frame: Frame) -> Any:

@@ -1,7 +1,9 @@
 """The operators' run-time rules (``+ - * / ^ & = <`` ...): total functions, an error gives :data:`ERROR`.
 
 An error operand makes the result an error (Excel's ``1 + 1/0`` is ``#DIV/0!``); a blank operand
-is 0 in arithmetic and "" in ``&``.
+is 0 in arithmetic and "" in ``&``, except a blank *date* in ``+`` and ``-``: ``blank_date ± n``
+is blank and ``date - date`` with a blank is an error (see ``types.py``). A value does not say
+whether a blank is a date, its static type does: :func:`binary_operator` gives the rule for it.
 
 Most operands are floats (the evaluator turns every number into one), so ``+ - * /`` and the
 signs first try a fast lane for floats, which gives what the general rules give for them, and
@@ -17,7 +19,18 @@ from collections.abc import Callable
 from math import isfinite
 from typing import Any
 
-from engine.expr.values import ERROR, Error, checked_text, compare, equals, finite, to_logical, to_number, to_text
+from engine.expr.values import (
+    ERROR,
+    Error,
+    checked_text,
+    compare,
+    equals,
+    finite,
+    is_date,
+    to_logical,
+    to_number,
+    to_text,
+)
 
 Operator = Callable[[Any, Any], Any]
 
@@ -179,6 +192,58 @@ def _divide_fast(left: Any, right: Any) -> Any:
         result = left / right
         return result if isfinite(result) else ERROR
     return _general_divide(left, right)
+
+
+def _blank_date_plus(days: Any) -> Error | None:
+    """``blank_date + days``: an unknown date stays unknown (blank), unless ``days`` is no number."""
+    return ERROR if is_date(days) or to_number(days) is None else None
+
+
+def _add_dates(left_date: bool, right_date: bool) -> Operator:
+    """``+`` where a blank ``left`` (``right``) is a blank date, as ``left_date`` (``right_date``) says."""
+
+    def run(left: Any, right: Any) -> Any:
+        if left is ERROR or right is ERROR:
+            return ERROR
+        if left is None and left_date:
+            return _blank_date_plus(right)
+        if right is None and right_date:
+            return _blank_date_plus(left)
+        return add(left, right)
+
+    return run
+
+
+def _subtract_dates(left_date: bool, right_date: bool) -> Operator:
+    """``-`` where a blank ``left`` (``right``) is a blank date, as ``left_date`` (``right_date``) says."""
+
+    def run(left: Any, right: Any) -> Any:
+        if left is ERROR or right is ERROR:
+            return ERROR
+        if right is None and right_date:
+            return ERROR  # days from or to an unknown date: unknown, and not 0 (as DAYS, DATEDIF)
+        if left is None and left_date:
+            return _blank_date_plus(right)
+        return subtract(left, right)
+
+    return run
+
+
+def binary_operator(op: str, left_date: bool, right_date: bool) -> Operator:
+    """The rule of ``op`` for operands whose static types are (``left_date``) or are not dates.
+
+    Only ``+`` and ``-`` depend on it: there a blank operand of a date type is a blank date, an
+    unknown date, not Excel's day 0. ``blank_date ± n`` (and ``n + blank_date``) is blank: a date
+    that is not known yet (``signed_on + 30``). ``date - date`` with a blank is an error, as
+    ``DAYS`` and ``DATEDIF`` with a blank date are: a number of days from an unknown date is not
+    known either, and unlike a blank it does not count as 0 further on (``(end - start) + 1`` is
+    not 1). A blank number still counts as 0 (``blank + 1`` is 1), as in Excel.
+    """
+    if op == "+" and (left_date or right_date):
+        return _add_dates(left_date, right_date)
+    if op == "-" and (left_date or right_date):
+        return _subtract_dates(left_date, right_date)
+    return BINARY[op]
 
 
 BINARY: dict[str, Operator] = {

@@ -70,7 +70,11 @@ class Arg:
     this: bool = False
 
     def rows(self, frame: Frame) -> list[Context]:
-        """The row contexts the path leads to (empty when the argument is not a path)."""
-        if self.path is None:
+        """The row contexts the path leads to (empty when the argument is not a path).
+
+        A bare ``THIS`` (the empty path) is one record, not rows: it leads to none, so an
+        aggregate given it (``SUMIF(THIS, ...)``, which the checker refuses) has no rows.
+        """
+        if not self.path:
             return []
         return (frame.record if self.this else frame.context).rows(self.path)

@@ -50,7 +50,8 @@ class Context(Protocol):
     def rows(self, path: Sequence[str]) -> list[Context]:
         """The contexts of the rows ``path`` leads to (for SUMIF-style conditions).
 
-        The rows are in the order of the list ``value(path)`` gives, one context per item.
+        The rows are in the order of the list ``value(path)`` gives, one context per item; none
+        when ``path`` leads to one value, not rows (the empty path, the record itself, included).
         """
 
     @property
@@ -118,7 +119,7 @@ class DictContext:
         return None
 
     def rows(self, path: Sequence[str]) -> list[Context]:
-        head = self.data.get(path[0])
+        head = self.data.get(path[0]) if path else None
         rows = head if isinstance(head, list) else []
         return [DictContext(row if isinstance(row, Mapping) else {}, self.user, self.clock) for row in rows]
 

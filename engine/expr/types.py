@@ -16,6 +16,19 @@ Values (Python backend; SQL and JS mirror them):
   Date-times are ``datetime.datetime``.
 * Blank in arithmetic is 0, in ``&`` it is "", in a comparison it equals 0, "" and FALSE and is
   less than every date (Excel treats a blank cell as 0).
+* Except a blank *date* in ``+`` and ``-``: it is an unknown date, not Excel's day 0 (1899-12-30),
+  so what is computed from it is unknown too. ``blank_date ± n`` (and ``n + blank_date``) is
+  blank: ``signed_on + 30`` stays empty until ``signed_on`` is filled. ``date - date`` with a
+  blank is an error, as ``DAYS``, ``DATEDIF``, ``YEAR`` and the other date functions of a blank
+  date are: blank in the end, and unlike a blank it does not count as 0 further on, so
+  ``end_date - start_date + 1`` is blank, not 1, and ``ISBLANK(end_date - start_date)`` is FALSE
+  (guard with ``IF(ISBLANK(start_date), ...)`` or ``COALESCE(end_date - start_date, 0)``). A
+  blank *number* still counts as 0 (``blank + 1`` is 1; ``signed_on + extra_days`` with a blank
+  ``extra_days`` is ``signed_on``). The static type says which operands are dates (a date or
+  date-time field, ``TODAY()``, ``IF(x, d, NULL)``, ``MAX(visits.date)``...); the backends get it
+  from the scope the expression is checked against (``compile_expression(node, scope=...)``,
+  ``to_json(node, scope)``, the SQL columns). Without one a field's type is unknown and its
+  blank counts as 0.
 * Comparisons follow Excel: text compares ignoring case (``"a" = "A"``); values of different
   kinds are never equal and sort numbers < text < TRUE/FALSE (``TRUE = 1`` is FALSE).
 * A path that crosses a one-to-many link (a sub-table, or the records of another form that
@@ -80,6 +93,11 @@ def compatible(a: Type, b: Type) -> bool:
     if {a.name, b.name} <= {"date", "datetime"}:
         return True
     return a.name == b.name and (a.target == b.target or None in (a.target, b.target))
+
+
+def is_date_type(t: Type | None) -> bool:
+    """Whether ``t`` is one date or date-time (a blank of this type is a blank date)."""
+    return t is not None and t.name in ("date", "datetime") and not t.many
 
 
 NUMBER_LIKE = frozenset({"number", "integer", "decimal", "percent", "currency", "rating"})

@@ -3,7 +3,8 @@
 Inside an evaluation an error (``1/0``, ``SQRT(-1)``, ``VALUE("abc")``) is the :data:`ERROR`
 value, which spreads through operators and functions as Excel's ``#DIV/0!`` does (``1 + 1/0`` is
 an error, not 1); the evaluator hands it out as blank. Blank (``None``) is an empty value: 0 in
-arithmetic, "" in text. Every helper here is total: it never raises for bad input.
+arithmetic (but a blank date stays unknown, see ``operators.binary_operator``), "" in text. Every
+helper here is total: it never raises for bad input, infinities and NaN included.
 """
 
 from __future__ import annotations
@@ -41,13 +42,17 @@ ERROR: Final = Error()
 def normalize(value: Any) -> Any:
     """A value in the evaluator's own shapes: ``int``/``Decimal`` become ``float``; NaN and infinities are blank."""
     kind = type(value)
-    if kind is float or kind is int:  # the common cases first, without isinstance
-        number = float(value)
-        return number if isfinite(number) else None
+    if kind is float:  # the common cases first, without isinstance
+        return value if isfinite(value) else None
     if kind is str or kind is bool or value is None:
         return value
+    if isinstance(value, Decimal) and not value.is_finite():
+        return None  # float() refuses a signalling NaN
     if isinstance(value, float | int | Decimal):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond the doubles
+            return None
         return number if math.isfinite(number) else None
     if isinstance(value, list | tuple):
         return [normalize(item) for item in value]
@@ -83,8 +88,8 @@ def to_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, float | int):
-        number = float(value)
-        return number if math.isfinite(number) else None
+        number = normalize(value)
+        return number if isinstance(number, float) else None
     if isinstance(value, str):
         return parse_number(value)
     return None
@@ -138,7 +143,13 @@ def significant(number: float) -> Decimal:
 
 
 def general(number: float) -> str:
-    """A number as Excel's General format writes it: ``1`` not ``1.0``, at most 15 significant digits."""
+    """A number as Excel's General format writes it: ``1`` not ``1.0``, at most 15 significant digits.
+
+    An infinity or NaN (which the evaluator never holds: it is an error there) is ``#NUM!``, as
+    Excel shows an overflow.
+    """
+    if not math.isfinite(number):
+        return "#NUM!"
     if number == int(number) and abs(number) < 1e15:
         return str(int(number))
     text = f"{number:.15g}"
@@ -181,6 +192,8 @@ def checked_text(text: str) -> str:
 
 def from_serial(number: float) -> dt.date | None:
     """The date of an Excel serial number (1 is 1900-01-01; Excel's phantom 1900-02-29 reads as the 28th)."""
+    if not math.isfinite(number):
+        return None
     whole = math.floor(number)
     if not 1 <= whole <= _LAST_SERIAL:
         return None
@@ -240,7 +253,7 @@ def _key(value: Any) -> tuple[int, Any] | None:
     if isinstance(value, bool):
         return 2, value
     if is_number(value):
-        return 0, significant(float(value))
+        return (0, significant(float(value))) if math.isfinite(value) else None  # NaN has no order
     if isinstance(value, dt.date):
         return 0, significant(serial(value))
     if isinstance(value, str):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from engine.expr import ExprError, Limits, check, compile_expression, evaluate, parse
 from engine.expr import evaluator as evaluator_module
 from engine.expr.scope import Context, DictContext, DictScope
-from engine.expr.types import NUMBER
+from engine.expr.types import DATE, DATETIME, NUMBER
 
 D = dt.date
 RECORD = DictContext(
@@ -217,6 +217,47 @@ def test_evaluate_checks_against_a_scope_first() -> None:
     with pytest.raises(ExprError) as caught:
         evaluate("nn * 2", DictContext({"n": 4}), scope=scope)
     assert (caught.value.code, caught.value.hint) == ("unknown_name", "did you mean 'n'?")
+
+
+DATED = DictScope({"start": DATE, "end": DATE, "stamp": DATETIME, "n": NUMBER, "items": DictScope({"on": DATE})})
+BLANK_DATES = [  # (formula, record, result): a blank date is an unknown date, not day 0 (types.py)
+    ("start + 30", {}, None),
+    ("start + 30", {"start": D(2024, 1, 31)}, D(2024, 3, 1)),
+    ("30 + start", {}, None),
+    ("start - 1 + 1", {}, None),  # still a blank date along the chain
+    ("start + n", {}, None),
+    ("start + n", {"start": D(2024, 1, 31)}, D(2024, 1, 31)),  # a blank number of days is 0
+    ("n + 1", {}, 1.0),  # a blank number counts as 0, as in Excel
+    ("stamp + 0.5", {}, None),
+    ("end - start", {"end": D(2024, 1, 31)}, None),  # an error: days from an unknown date
+    ("end - start", {"start": D(2024, 1, 31)}, None),
+    ("(end - start) + 1", {"end": D(2024, 1, 31)}, None),  # ... not 0 + 1
+    ("ISBLANK(end - start)", {"end": D(2024, 1, 31)}, False),  # an error, not a blank (as DAYS)
+    ("ISBLANK(start + 30)", {}, True),
+    ("COALESCE(end - start, 0)", {"end": D(2024, 1, 31)}, 0.0),
+    ("stamp - start", {"start": D(2024, 1, 1)}, None),
+    ("DAYS(TODAY(), start)", {}, None),
+    ("MAX(items.on) + 7", {"items": []}, None),  # no dates: no last date, so no date a week after
+    ("MAX(items.on) + 7", {"items": [{"on": D(2024, 1, 1)}]}, D(2024, 1, 8)),
+    ("start + 1/0", {}, None),
+    ("ISBLANK(start + 1/0)", {}, False),  # an error stays an error
+]
+
+
+@pytest.mark.parametrize(("formula", "data", "expected"), BLANK_DATES)
+def test_a_blank_date_stays_unknown(formula: str, data: dict[str, Any], expected: Any) -> None:
+    assert evaluate(formula, DictContext(data), scope=DATED) == expected  # checked, then run
+
+
+def test_a_blank_date_plus_a_bad_number_is_an_error() -> None:
+    run = compile_expression(parse('ISBLANK(start + "x")'), scope=DATED)  # the checker refuses it
+    assert run(DictContext({})) is False
+
+
+def test_without_a_scope_only_the_expression_types_its_blanks() -> None:
+    assert evaluate("start + 30") == 30.0  # start's type is unknown: Excel's blank, 0
+    assert evaluate("IF(FALSE, TODAY()) + 30") == 30.0  # IF(..., date) gives FALSE here: a number
+    assert evaluate("IF(FALSE, TODAY(), NULL) + 30") is None  # a date or blank: a blank date
 
 
 def test_evaluate_without_a_context_uses_an_empty_record() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import fresh_database_url
+from tessera_testing import fresh_database_url
 
 from engine.expr import check, compile_expression, parse
 from engine.expr.scope import DictContext, DictScope
@@ -177,7 +177,7 @@ def python_results(text: str, rows: list[dict[str, Any]] = ROWS) -> list[Any]:
     node = parse(text)
     _, errors = check(node, SCOPE)
     assert not errors, [str(e) for e in errors]
-    run = compile_expression(node)
+    run = compile_expression(node, scope=SCOPE)
     return [run(context(row)) for row in rows]
 
 
@@ -293,6 +293,12 @@ EXPRESSIONS = [
     *["COALESCE(d1, TODAY()) + i1", "COALESCE(d1, TODAY()) - n1", "COALESCE(d2, TODAY()) - COALESCE(d1, TODAY())"],
     *["n1 + COALESCE(d1, TODAY())", "DATE(9999, 12, 31) + i1", "COALESCE(d1, TODAY()) + 1E+10"],
     *["COALESCE(d1, TODAY()) + 30 < TODAY()", "YEAR(TODAY()) - YEAR(d1)", "MAX(COALESCE(d1, TODAY()), d2)"],
+    # a blank date stays unknown: blank_date ± n is blank, date - date with a blank is an error
+    *["d1 + 1", "1 + d1", "d1 - 1", "d1 + n1", "d1 - n2", "d1 + NULL", "NULL + d1", "d1 - NULL", "d1 + 1/n2"],
+    *["d1 - d2", "d2 - d1", "TODAY() - d1", "d1 - TODAY()", "(d1 - d2) + 1", "(d1 - d2) * 0", "d1 + 30 - d2"],
+    *["ISBLANK(d1 + 30)", "ISBLANK(d1 - d2)", "ISBLANK(d1 + 1/n2)", "COALESCE(d1 - d2, -1)", "COALESCE(d1 + 7, d2)"],
+    *["MAX(d1, d2) - MIN(d1, d2) > 30", "IF(b1, d1, NULL) + 1", "acct.opened + 1", "d1 - acct.opened"],
+    *["d1 + 1 < TODAY()", "d1 - d2 >= 0", "NOT (d1 - d2 > 30)", "(d1 + 1) - (d2 - 1)", "DAYS(d1 + 30, d2)"],
 ]
 
 
@@ -314,22 +320,3 @@ POSTGRESQL_ONLY += ["ROUND(n1, i1)", "ROUNDUP(n1 * 1000, -i1)", "ROUNDDOWN(n2, i
 @pytest.mark.parametrize("text", POSTGRESQL_ONLY)
 def test_postgresql_rounds_to_any_places(engines: dict[str, sa.Engine], text: str) -> None:
     assert disagreements(text, engines["postgresql"]) == []
-
-
-# Documented differences (engine/storage/expr_sql/__init__.py): (expression, row id, python, {backend: sql}).
-KNOWN_DIFFERENCES: list[tuple[str, int, Any, dict[str, Any]]] = [
-    ("d1 + 1", 2, 1.0, {"sqlite": None, "postgresql": None}),  # blank date + n: Python gives the number n
-    ("d1 - d2", 5, D(2024, 2, 29), {"sqlite": None, "postgresql": None}),  # date - blank: Python gives the date
-    ("d1 - d2", 2, 0.0, {"sqlite": None, "postgresql": None}),
-    ("MAX(d1, d2) - MIN(d1, d2) > 30", 2, False, {"sqlite": None, "postgresql": None}),
-]
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize(("text", "row_id", "python", "sql"), KNOWN_DIFFERENCES)
-def test_known_differences_stay_as_documented(
-    engines: dict[str, sa.Engine], backend: str, text: str, row_id: int, python: Any, sql: dict[str, Any]
-) -> None:
-    index = next(i for i, row in enumerate(ROWS) if row["id"] == row_id)
-    assert python_results(text)[index] == python
-    assert sql_results(engines[backend], text)[index] == sql[backend]

@@ -16,6 +16,7 @@ from test_sql_agreement import (
     SCOPE,
     TABLE,
     TODAY,
+    D,
     context,
     engines,
     python_results,
@@ -157,6 +158,7 @@ def test_an_unknown_dialect_is_a_programming_error() -> None:
 # -- WHERE clauses, types, relation paths ----------------------------------------------------------
 
 CONDITIONS = ["n1 > 0", "i1", "b1", 't1 = "abc" OR ISBLANK(t1)', "NOT (n1 > 0)", "1/n2 > 1", "d1 < TODAY() - 365"]
+CONDITIONS += ["d1 + 30 < TODAY()", "NOT (d2 - d1 > 365)", "ISBLANK(d1 + 1)", "d2 - d1 <= 0 OR ISBLANK(d1)"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -164,7 +166,7 @@ CONDITIONS = ["n1 > 0", "i1", "b1", 't1 = "abc" OR ISBLANK(t1)', "NOT (n1 > 0)",
 def test_a_condition_selects_the_rows_where_python_holds(
     databases: dict[str, sa.Engine], backend: str, text: str
 ) -> None:
-    run = compile_expression(parse(text))
+    run = compile_expression(parse(text), scope=SCOPE)
     expected = [row["id"] for row in ROWS if run(context(row)) not in (None, False, 0.0)]
     where = compile_condition(parse(text), COLUMNS, dialect=backend, today=TODAY)
     with databases[backend].connect() as connection:
@@ -199,6 +201,44 @@ def test_a_path_through_a_relation_to_the_same_table(databases: dict[str, sa.Eng
         data = {"buddy": None if buddy is None else {**buddy, "acct": context(buddy).data["acct"]}}
         expected.append(compile_expression(parse(text))(DictContext(data)))
     assert sql_results(databases[backend], text, TABLE, BUDDY) == expected
+
+
+# -- a blank date in date arithmetic: an unknown date stays unknown, on every backend ----------------
+
+# Rows: 2 has no dates, 5 has d1 = 2024-02-29 and no d2, 6 has d2 = 2024-01-01 and no d1.
+BLANK_DATES: list[tuple[str, dict[int, Any]]] = [
+    ("d1 + 30", {2: None, 5: D(2024, 3, 30), 6: None}),  # a blank date plus days: blank, not the number 30
+    ("30 + d1", {2: None, 5: D(2024, 3, 30), 6: None}),
+    ("d1 - 1", {2: None, 5: D(2024, 2, 28), 6: None}),
+    ("d1 + n2", {2: None, 5: D(2024, 3, 3), 6: None}),
+    ("d1 - NULL", {2: None, 5: D(2024, 2, 29), 6: None}),  # a blank *number* of days still counts as 0
+    ("ISBLANK(d1 + 30)", {2: True, 5: False, 6: True}),  # blank: "not known yet"
+    ("d1 - d2", {2: None, 5: None, 6: None}),  # days from or to a blank date: an error (blank in the end)
+    ("(d1 - d2) + 1", {2: None, 5: None, 6: None}),  # ... which does not count as 0 further on
+    ("ISBLANK(d1 - d2)", {2: False, 5: False, 6: False}),  # an error is not blank, as ISBLANK(1/0)
+    ("COALESCE(d1 - d2, -1)", {2: -1.0, 5: -1.0, 6: -1.0}),  # COALESCE skips it, as it skips errors
+    ("DAYS(d1, d2)", {2: None, 5: None, 6: None}),  # the same as DAYS with a blank date
+    ("TODAY() - d1", {2: None, 5: 686.0, 6: None}),
+    ("MAX(d1, d2) - MIN(d1, d2) > 30", {2: None, 5: False, 6: False}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BLANK_DATES)
+def test_a_blank_date_stays_unknown_in_date_arithmetic(
+    databases: dict[str, sa.Engine], text: str, expected: dict[int, Any]
+) -> None:
+    indexes = {row_id: next(i for i, row in enumerate(ROWS) if row["id"] == row_id) for row_id in expected}
+    found = {"python": python_results(text)}
+    found |= {backend: sql_results(databases[backend], text) for backend in BACKENDS}
+    for backend, results in found.items():
+        assert {row_id: results[index] for row_id, index in indexes.items()} == expected, backend
+
+
+def test_without_a_scope_a_blank_name_is_excels_zero() -> None:
+    """Only the static type tells a blank date from a blank number: without a scope a name's type is unknown."""
+    assert compile_expression(parse("d1 + 30"))(DictContext({})) == 30.0
+    assert compile_expression(parse("d1 + 30"), scope=SCOPE)(DictContext({})) is None
+    assert compile_expression(parse("IF(FALSE, TODAY(), NULL) + 30"))(DictContext({})) is None  # typed by itself
 
 
 # -- the documented differences from Python --------------------------------------------------------

@@ -3,7 +3,9 @@ and the conditional COUNTIF SUMIF AVERAGEIF MAXIF MINIF.
 
 A conditional aggregate evaluates its condition once per row, in the scope of that row:
 ``SUMIF(account_financial_monthly.revenue, period >= EDATE(TODAY(), -12))`` reads ``period`` of
-each monthly row; ``THIS.x`` in the condition reads the record's own field ``x``.
+each monthly row; ``THIS.x`` in the condition reads the record's own field ``x``. A range that
+is one value rather than a list (a bare ``THIS``, a plain field: the checker refuses both) has no
+rows: the total and the count are 0, the others blank.
 """
 
 from __future__ import annotations

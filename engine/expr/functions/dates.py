@@ -1,9 +1,11 @@
 """Dates: TODAY, NOW, DATE, YEAR, MONTH, DAY, WEEKDAY, EDATE, EOMONTH, DATEDIF, DAYS, NETWORKDAYS, WORKDAY.
 
 Date arguments take dates and date-times (a date-time counts as its day); at run time ISO text
-and Excel serial numbers (45000 is 2023-03-15) are read too. A blank date gives a blank result
-where Excel would read it as day 0 (1900-01-00). Where Excel gives #NUM! or #VALUE! (a date out
-of years 1 to 9999, an unknown unit) the result is the ``ERROR`` value (blank in the end).
+and Excel serial numbers (45000 is 2023-03-15) are read too. A blank date is an unknown date,
+where Excel would read it as day 0 (1900-01-00): the result is an error, blank in the end
+(``DAYS(TODAY(), blank)`` is not 46000 days), as ``date - date`` with a blank is (``types.py``).
+Where Excel gives #NUM! or #VALUE! (a date out of years 1 to 9999, an unknown unit) the result
+is the ``ERROR`` value (blank in the end).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ DATEDIF_UNITS = ("Y", "M", "D", "MD", "YM", "YD")
 
 
 def _on_dates(count: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Read the first ``count`` arguments as dates: a blank among them gives blank, a non-date an error."""
+    """Read the first ``count`` arguments as dates: a blank or a non-date among them is an error (blank in the end)."""
 
     def decorate(implementation: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(implementation)

@@ -13,7 +13,17 @@ from typing import Any
 from engine.expr.functions.formats import format_text
 from engine.expr.functions.registry import NUMERIC, SCALARS, TEXTUAL, Param, register
 from engine.expr.types import BOOLEAN, NUMBER, TEXT
-from engine.expr.values import ERROR, Error, check_length, checked_text, flatten, parse_number, to_integer, to_text
+from engine.expr.values import (
+    ERROR,
+    Error,
+    check_length,
+    checked_text,
+    flatten,
+    is_number,
+    parse_number,
+    to_integer,
+    to_text,
+)
 
 _TEXT = Param("text", TEXTUAL)
 _COUNT = Param("num_chars", NUMERIC, optional=True)
@@ -278,7 +288,7 @@ def value_(text: Any) -> float | Error:
     """
     if text is None:
         return 0.0
-    if isinstance(text, float):
-        return text
+    if is_number(text):  # a float, or a record's id (a bare THIS) as the context gives it
+        return float(text)
     number = parse_number(text) if isinstance(text, str) else None
     return ERROR if number is None else number

@@ -1,20 +1,23 @@
 """The SQL backend of the expression language: an AST becomes one SQLAlchemy expression.
 
 ``compile_sql(node, columns, dialect=...)`` gives the value the Python evaluator gives on the
-same row, on SQLite and PostgreSQL; ``compile_condition`` gives the WHERE clause of a filter or
+same row (``compile_expression(node, scope=...)`` with the scope of the same fields), on SQLite
+and PostgreSQL; ``compile_condition`` gives the WHERE clause of a filter or
 a row-level permission. What SQL cannot compute exactly raises ``ExprError("not_in_sql")`` at
 compile time, with the span of the offending part: callers evaluate that expression in Python.
 
 Value semantics (``engine/expr/types.py``) and how SQL keeps them:
 
 * NULL is blank *or* error; each compiled node knows statically which (``values.py``). Blank
-  fields are filled (0, "", FALSE, day 0) where an operator reads them; errors (``1/0`` via
+  fields are filled (0, "", FALSE, before every date) where an operator reads them; errors (``1/0`` via
   ``NULLIF``, ``SQRT(-1)``, overflow, an IFS without a match) stay NULL to the end.
 * Numbers are doubles, division is float division; comparisons, ROUND/ROUNDUP/ROUNDDOWN, MOD,
   CEILING and FLOOR work on 15 significant digits (PostgreSQL ``numeric``, SQLite ``printf``).
 * Text compares with ``lower()``, ordered by code point (``COLLATE "C"`` on PostgreSQL).
 * Dates are native dates (ISO text on SQLite, through ``julianday``); TODAY() and CURRENT_USER()
-  are bound parameters from the caller's ``today`` and ``current_user``.
+  are bound parameters from the caller's ``today`` and ``current_user``. A blank date in date
+  arithmetic stays unknown, as in Python: ``blank_date ± n`` is blank, ``date - date`` with a
+  blank is an error (the static types say which operand is a date, here as in Python).
 * Every literal is a bound parameter: user text never becomes SQL text.
 
 Known differences from Python (pinned by ``tests/expr/test_sql_agreement.py`` and ``test_sql_contract.py``):
@@ -22,8 +25,6 @@ Known differences from Python (pinned by ``tests/expr/test_sql_agreement.py`` an
 * Case-insensitive comparisons, CONTAINS, UPPER and LOWER use the database's ``lower``/``upper``:
   SQLite changes ASCII letters only (``"É" = "é"`` is FALSE there); PostgreSQL maps single
   letters but not ``ß`` -> ``SS`` or the final sigma as Python's ``casefold``/``upper``/``lower`` do.
-* A blank date in date arithmetic: Python gives a number (``blank + 1`` is 1) or the other date
-  (``d - blank`` is ``d``); SQL gives blank for ``blank ± n`` and an error for ``date - date``.
 * PostgreSQL reads a float field above 1e100 (or a non-zero one below 1e-100) as an error when it
   feeds arithmetic that could overflow; fields stored as numeric or integer are not affected.
   Results within a hair of the largest double (``x ^ y`` near 1.8e308) may be an error in SQL.

@@ -6,9 +6,8 @@ overflow is an error: each number carries the bounds of its magnitude, and only 
 whose bounds could overflow (or underflow, which PostgreSQL also refuses) gets a guard.
 
 Dates: ``date + n`` and ``date - n`` move by ``FLOOR(n)`` days (Python's rule); ``date - date``
-is a number of days. A blank date in date arithmetic differs from Python on purpose: Python
-reads it as the number 0 (``blank_date + 1`` is the number 1, ``d - blank_date`` is ``d``
-itself), SQL gives blank for ``blank_date ± n`` and an error for ``date - date`` with a blank.
+is a number of days. A blank date stays unknown, as in Python (``operators.binary_operator``):
+``blank_date ± n`` is blank, ``date - date`` with a blank is an error.
 """
 
 from __future__ import annotations
@@ -147,7 +146,7 @@ def _move_date(dialect: Dialect, date: Sql, days: Sql, *, subtract: bool) -> Sql
 
 
 def _days_between(dialect: Dialect, end: Sql, start: Sql) -> Sql:
-    """``end - start`` in days; a blank date is an error here (Python: see the module docstring)."""
+    """``end - start`` in days; a blank date makes it an error (as DAYS), in Python too."""
     value = dialect.days_between(end.value, start.value)
     if end.literal == (None,) or start.literal == (None,):
         value = sa.null()

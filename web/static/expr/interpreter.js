@@ -1,7 +1,7 @@
 // The browser interpreter of Tessera's formula language: the twin of engine/expr/evaluator.py.
 //
 //   import { evaluate } from "/static/expr/interpreter.js";
-//   evaluate(ast, context)            // ast: engine.expr.serialize.to_json(node), parsed from JSON
+//   evaluate(ast, context)            // ast: engine.expr.serialize.to_json(node, scope), from JSON
 //
 // context: { value(path) -> any, rows(path) -> [context], currentUser, today: "YYYY-MM-DD", now: ISO }
 // (value([]) is the record's id, for a bare THIS). Values in and out: null is blank; numbers,
@@ -19,34 +19,12 @@
 import "./functions.js";
 import "./textfns.js";
 import "./datefns.js";
-import { power } from "./functions.js";
-import {
-  addDays,
-  addToDateTime,
-  asDateTime,
-  DateTimeValue,
-  DateValue,
-  dayDifference,
-  isDate,
-  parseIsoDate,
-  parseIsoDateTime,
-} from "./dates.js";
+import { DateTimeValue, DateValue, parseIsoDate, parseIsoDateTime } from "./dates.js";
+import { BINARY, binaryOperator, UNARY } from "./operators.js";
 import { acceptsCount, FUNCTIONS, signature } from "./registry.js";
-import {
-  checkedText,
-  compare,
-  equals,
-  ERROR,
-  ExprError,
-  finite,
-  normalize,
-  toLogical,
-  toNumber,
-  toText,
-  ValueFault,
-} from "./values.js";
+import { equals, ERROR, ExprError, normalize, ValueFault } from "./values.js";
 
-export { DateTimeValue, DateValue, ExprError };
+export { BINARY, DateTimeValue, DateValue, ExprError, UNARY };
 export const FUNCTION_NAMES = Object.freeze(Object.keys(FUNCTIONS).sort());
 export const DEFAULT_MAX_STEPS = 1_000_000;
 
@@ -57,105 +35,6 @@ export function makeDate(iso) {
 }
 
 export const makeDateTime = parseIsoDateTime;
-
-// -- operators ---------------------------------------------------------------------------------
-function datePlus(date, days) {
-  const number = toNumber(days);
-  if (number === null) return ERROR;
-  try {
-    return date instanceof DateTimeValue ? addToDateTime(date, number) : addDays(date, Math.floor(number));
-  } catch (error) {
-    if (error instanceof ValueFault) return ERROR;
-    throw error;
-  }
-}
-
-function arithmetic(compute) {
-  return (left, right) => {
-    const a = toNumber(left);
-    const b = toNumber(right);
-    return a === null || b === null ? ERROR : finite(compute(a, b));
-  };
-}
-
-const plainAdd = arithmetic((a, b) => a + b);
-const plainSubtract = arithmetic((a, b) => a - b);
-
-function add(left, right) {
-  if (isDate(left) && !isDate(right)) return datePlus(left, right);
-  if (isDate(right) && !isDate(left)) return datePlus(right, left);
-  return plainAdd(left, right);
-}
-
-function subtract(left, right) {
-  if (isDate(left) && isDate(right)) {
-    if (left instanceof DateTimeValue || right instanceof DateTimeValue) {
-      return dayDifference(asDateTime(left), asDateTime(right));
-    }
-    return left.ord - right.ord;
-  }
-  if (isDate(left)) {
-    const number = toNumber(right);
-    return number === null ? ERROR : datePlus(left, -number);
-  }
-  return plainSubtract(left, right);
-}
-
-function ordering(test) {
-  return (left, right) => {
-    const order = compare(left, right);
-    return order === null ? ERROR : test(order);
-  };
-}
-
-function logical(combine) {
-  return (left, right) => {
-    const a = toLogical(left);
-    const b = toLogical(right);
-    return a === ERROR || b === ERROR ? ERROR : combine(a === true, b === true);
-  };
-}
-
-const OPERATORS = {
-  "+": add,
-  "-": subtract,
-  "*": arithmetic((a, b) => a * b),
-  "/": arithmetic((a, b) => (b === 0 ? ERROR : a / b)),
-  "^": power,
-  "&": (left, right) => checkedText(toText(left) + toText(right)),
-  "=": equals,
-  "<>": (left, right) => !equals(left, right),
-  "<": ordering((order) => order < 0),
-  "<=": ordering((order) => order <= 0),
-  ">": ordering((order) => order > 0),
-  ">=": ordering((order) => order >= 0),
-  AND: logical((a, b) => a && b),
-  OR: logical((a, b) => a || b),
-};
-
-export const BINARY = Object.fromEntries(
-  Object.entries(OPERATORS).map(([op, operator]) => [
-    op,
-    (left, right) => (left === ERROR || right === ERROR ? ERROR : operator(left, right)),
-  ]),
-);
-
-function unaryNumber(compute) {
-  return (value) => {
-    const number = toNumber(value);
-    return number === null || value === ERROR ? ERROR : compute(number);
-  };
-}
-
-export const UNARY = {
-  "-": unaryNumber((n) => 0 - n),
-  "+": unaryNumber((n) => n),
-  "%": unaryNumber((n) => n / 100),
-  NOT: (value) => {
-    const found = toLogical(value);
-    return found === ERROR ? ERROR : found !== true;
-  },
-};
 
 // -- frames and budget -------------------------------------------------------------------------
 class Budget {
@@ -224,7 +103,8 @@ function compileNode(node) {
 }
 
 function compileLiteral(raw) {
-  const value = raw === undefined ? null : raw;
+  // A number beyond the doubles (only a hand-built tree has one) is an error, as an overflow is.
+  const value = raw === undefined ? null : typeof raw === "number" && !Number.isFinite(raw) ? ERROR : raw;
   return (frame) => {
     frame.budget.charge(1);
     return value;
@@ -274,7 +154,7 @@ function compileCall(node) {
       return Object.freeze({
         run: args[index],
         rows: (frame) => {
-          if (path === null) return [];
+          if (path === null || path.length === 0) return []; // a bare THIS is one record, not rows
           const context = useRecord ? frame.record : frame.context;
           return typeof context.rows === "function" ? context.rows(path) : [];
         },
@@ -325,7 +205,7 @@ function compileBinary(node) {
     inner = inner.l;
   }
   const first = compileNode(inner);
-  const steps = spine.reverse().map((part) => [BINARY[part.op], compileNode(part.r)]);
+  const steps = spine.reverse().map((part) => [binaryOperator(part.op, part.dates), compileNode(part.r)]);
   const count = steps.length;
   return (frame) => {
     frame.budget.charge(count);

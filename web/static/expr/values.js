@@ -139,8 +139,9 @@ export function g15(x) {
   return `${sign}0.${"0".repeat(-whole)}${digits}`;
 }
 
-/** A number as Excel's General format writes it (Python's general()). */
+/** A number as Excel's General format writes it (Python's general()); an infinity or NaN is "#NUM!". */
 export function general(number) {
+  if (!Number.isFinite(number)) return "#NUM!";
   if (Number.isInteger(number) && Math.abs(number) < 1e15) return String(number);
   const text = g15(number);
   const at = text.indexOf("e");
@@ -282,7 +283,7 @@ export function compareCodePoints(a, b) {
 
 function sortKey(value) {
   if (typeof value === "boolean") return [2, value ? 1 : 0];
-  if (typeof value === "number") return [0, value];
+  if (typeof value === "number") return Number.isFinite(value) ? [0, value] : null; // NaN has no order
   if (isDate(value)) return [0, serial(value)];
   if (typeof value === "string") return [1, casefold(value)];
   return null;
