@@ -92,6 +92,7 @@ class EngineError(Exception):
     status: int = 400
     code: str = "error"
     issues: Sequence[Issue] = field(default_factory=tuple)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After on a 429
 
     def __str__(self) -> str:
         return self.message
@@ -112,6 +113,13 @@ class NotFoundError(EngineError):
 
     def __init__(self, message: str, *, code: str = "not_found") -> None:
         super().__init__(message, status=404, code=code)
+
+
+class ForbiddenError(EngineError):
+    """An action the user may not take on something they may see (403)."""
+
+    def __init__(self, message: str, *, code: str = "forbidden", issues: Sequence[Issue] = ()) -> None:
+        super().__init__(message, status=403, code=code, issues=tuple(issues))
 
 
 class ValidationError(EngineError):

@@ -311,3 +311,6 @@ def _items(value: Any) -> list[tuple[int, Any]]:
 
 def _get(value: Any, name: str) -> Any:
     return value.get(name) if isinstance(value, dict) else None
+
+
+import forms.roles  # noqa: E402, F401 - the role kind: loading forms always knows roles too

@@ -15,7 +15,9 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.engine import Connection
 
+from engine.definitions.base import Definition
 from engine.definitions.bundle import AppBundle
+from engine.identity import audit
 from engine.issues import EngineError, Issue
 from engine.storage import system
 from engine.storage.database import Database
@@ -48,6 +50,7 @@ class InstallResult:
     changes: list[FormChange] = field(default_factory=list)
     sequence: list[Step] = field(default_factory=list)
     applied: bool = False
+    roles: list[tuple[str, int | None, int]] = field(default_factory=list)  # (key, old version, new version)
 
     @property
     def issues(self) -> list[Issue]:
@@ -61,10 +64,12 @@ class InstallResult:
             was = f"v{change.old_version}" if change.old_version else "new"
             lines.append(f"form {change.key}: {was} -> v{change.new_version}")
             lines += [f"  {line}" for line in change.plan.describe()] or ["  (no storage change)"]
+        for key, old, new in self.roles:
+            lines.append(f"role {key}: {f'v{old}' if old else 'new'} -> v{new}")
         return lines or ["nothing to change"]
 
 
-def content_hash(form: FormDefinition) -> str:
+def content_hash(form: Definition) -> str:
     """Hash of a definition's canonical JSON, to skip unchanged definitions."""
     canonical = json.dumps(form.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -97,6 +102,7 @@ def install_bundle(
     forms = [d for d in bundle.of_kind("form") if isinstance(d, FormDefinition)]
     with database.begin() as connection:
         result = _plan(connection, bundle.app.key, forms, say)
+        result.roles = _role_changes(connection, bundle)
         if apply and not result.issues:
             _apply(connection, bundle, forms, result, say)
             result.applied = True
@@ -243,7 +249,50 @@ def _apply(
             connection.execute(
                 sa.update(system.forms).where(system.forms.c.key == form.key).values(version=change.new_version)
             )
+    for change in result.changes:
+        audit.record(
+            connection, user_id=None, via="system", action="definition_install", target_kind="form",
+            target_key=change.key, changes={"version": [change.old_version, change.new_version]}, at=now,
+        )  # fmt: skip
+    roles = {d.key: d for d in bundle.of_kind("role")}
+    for key, old, new in result.roles:
+        role = roles[key]
+        connection.execute(
+            sa.insert(system.definitions).values(
+                app_key=bundle.app.key,
+                kind="role",
+                key=key,
+                version=new,
+                content=role.model_dump(mode="json", by_alias=True, exclude_none=True),
+                content_hash=content_hash(role),
+                created_at=now,
+            )
+        )
+        audit.record(
+            connection, user_id=None, via="system", action="permission_change", target_kind="role",
+            target_key=key, changes={"version": [old, new]}, at=now,
+        )  # fmt: skip
     _record_app(connection, bundle, now)
+
+
+def _role_changes(connection: Connection, bundle: AppBundle) -> list[tuple[str, int | None, int]]:
+    """Roles of the bundle that are new or differ from their stored newest version."""
+    d = system.definitions
+    changes: list[tuple[str, int | None, int]] = []
+    for role in bundle.of_kind("role"):
+        row = connection.execute(
+            sa.select(d.c.version, d.c.content_hash, d.c.app_key)
+            .where(d.c.kind == "role", d.c.key == role.key)
+            .order_by(d.c.version.desc())
+            .limit(1)
+        ).first()
+        if row is not None and row.app_key != bundle.app.key:
+            raise EngineError(
+                f"role '{role.key}' already belongs to app '{row.app_key}'", status=409, code="role_key_taken"
+            )
+        if row is None or row.content_hash != content_hash(role):
+            changes.append((role.key, row.version if row else None, (row.version + 1) if row else 1))
+    return changes
 
 
 def _record_app(connection: Connection, bundle: AppBundle, now: dt.datetime) -> None:

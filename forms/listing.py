@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from engine.i18n import Locale
 from engine.issues import Issue, ValidationError, did_you_mean
 from engine.storage import query as q
 from engine.storage import system
+from forms.access import FormAccess, Grant
 from forms.catalog import Catalog, FormRuntime
 from forms.fields import FieldBase
 from forms.fields.choice import MultiSelectField
@@ -191,17 +193,40 @@ class RecordLister:
             raise ValidationError(issues[0].message, issues, code="bad_sort")
         return [q.SortKey(name, desc) for name, desc in sort]
 
-    def page(self, connection: Connection, runtime: FormRuntime, query: ListQuery, locale: Locale) -> Page:
-        """Run the query and return one page."""
+    def page(
+        self,
+        connection: Connection,
+        runtime: FormRuntime,
+        query: ListQuery,
+        locale: Locale,
+        access: FormAccess | None = None,
+        today: dt.date | None = None,
+    ) -> Page:
+        """Run the query and return one page (only the rows and fields ``access`` lets the user read)."""
         table = runtime.table
+        today = today or dt.datetime.now(dt.UTC).date()
+        if access is not None:
+            self._refuse_hidden(runtime, query, access, locale)
         clauses = self.conditions(runtime, query.filters, locale)
         if query.search:
             title = runtime.definition.field(runtime.definition.title_key)
             if title is not None and title.storage == "column":
                 clauses.append(table.c[title.key].icontains(query.search, autoescape=True))
+        flags: list[tuple[Grant, Any]] = []
+        if access is not None:
+            scope = access.where("read", today=today)
+            if scope is not None:
+                clauses.append(scope)
+            grants = access.grants.get("read", [])
+            if len({g.hidden for g in grants}) > 1:  # fields hidden on some rows only: learn which per row
+                flags = access.row_flags("read", today=today)
         pairs = q.order_columns(table, self.sort_keys(runtime, query.sort))
         base = sa.select(table).where(*clauses)
         statement = base
+        if flags:
+            statement = statement.add_columns(
+                *(sa.case((clause, 1), else_=0).label(f"__grant{i}") for i, (_g, clause) in enumerate(flags))
+            )
         if query.cursor:
             statement = statement.where(q.keyset_clause(pairs, q.decode_cursor(query.cursor, len(pairs))))
         limit = max(1, min(query.limit, MAX_LIMIT))
@@ -211,16 +236,62 @@ class RecordLister:
         next_cursor = q.encode_cursor([rows[-1][str(c.key)] for c, _ in pairs]) if more and rows else None
         items = [record_json(runtime, row) for row in rows]
         load_side_rows(connection, runtime, items)
-        self.expand(connection, runtime, items, query.expand)
+        if access is not None:
+            static = access.static_hidden()
+            for item, row in zip(items, rows, strict=True):
+                hits = [g for i, (g, _c) in enumerate(flags) if row[f"__grant{i}"]]
+                for key in access.hidden_for(hits) if flags else static:
+                    item.pop(key, None)
+        self.expand(connection, runtime, items, query.expand, access=access, today=today)
         page = Page(items, next_cursor)
         if query.count:
             page.count, page.count_capped = q.capped_count(connection, base)
         return page
 
+    def _refuse_hidden(self, runtime: FormRuntime, query: ListQuery, access: FormAccess, locale: Locale) -> None:
+        """Filtering or sorting by a field the user cannot see would reveal it: refuse (as unknown)."""
+        hidden = access.possibly_hidden()
+        issues: list[Issue] = []
+        for index, spec in enumerate(query.filters):
+            head = spec.path.split(".")[0]
+            if head in hidden or not self._path_readable(runtime, spec.path.split("."), access):
+                issues.append(Issue("unknown_field", f"unknown field '{spec.path}'", field=f"filter[{index}]"))
+        for name, _desc in query.sort:
+            if name in hidden:
+                issues.append(Issue("not_sortable", f"cannot sort by '{name}'", field="sort"))
+        if query.search and runtime.definition.title_key in hidden:
+            issues.append(Issue("not_searchable", "this list cannot be searched", field="q"))
+        if issues:
+            text = "筛选条件有误" if locale == "zh" else "invalid filter"
+            raise ValidationError(text, issues, code="bad_filter")
+
+    def _path_readable(self, runtime: FormRuntime, parts: list[str], access: FormAccess) -> bool:
+        """A path through relations only reaches forms (and fields) the user may read."""
+        current = runtime
+        for position, name in enumerate(parts[:-1]):
+            field = current.definition.field(name)
+            if not isinstance(field, RelationField):
+                return True  # conditions() reports the bad path
+            target = access.policy.access(access.principal, field.target)
+            if not target.can("read") or parts[position + 1] in target.possibly_hidden():
+                return False
+            current = target.runtime
+        return True
+
     def expand(
-        self, connection: Connection, runtime: FormRuntime, items: list[dict[str, Any]], names: tuple[str, ...]
+        self,
+        connection: Connection,
+        runtime: FormRuntime,
+        items: list[dict[str, Any]],
+        names: tuple[str, ...],
+        *,
+        access: FormAccess | None = None,
+        today: dt.date | None = None,
     ) -> None:
-        """Replace reference ids by ``{"id", "title"}``: one query per expanded field."""
+        """Replace reference ids by ``{"id", "title"}``: one query per expanded field.
+
+        With ``access``, titles of related records the user may not read stay empty.
+        """
         for name in names:
             field = runtime.definition.field(name)
             if isinstance(field, UserField):
@@ -243,7 +314,15 @@ class RecordLister:
                     ],
                 )
             ids = {i for item in items for i in _as_list(item.get(name))}
-            titles = dict(connection.execute(sa.select(table.c.id, title).where(table.c.id.in_(ids))).all())
+            lookup = sa.select(table.c.id, title).where(table.c.id.in_(ids))
+            if access is not None and isinstance(field, RelationField | MultiRelationField):
+                target_access = access.policy.access(access.principal, field.target)
+                scope = target_access.where("read", today=today or dt.datetime.now(dt.UTC).date())
+                if scope is not None:
+                    lookup = lookup.where(scope)
+                if target.definition.title_key in target_access.possibly_hidden():
+                    lookup = lookup.where(sa.false())
+            titles = dict(connection.execute(lookup).all())
             for item in items:
                 value = item.get(name)
                 if isinstance(value, list):

@@ -16,11 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.i18n import Locale
-from engine.issues import ConflictError, Issue, NotFoundError, ValidationError
+from engine.identity import audit
+from engine.identity.principal import Principal
+from engine.issues import ConflictError, ForbiddenError, Issue, NotFoundError, ValidationError
 from engine.storage import system
 from engine.storage.counters import next_value
 from engine.storage.database import Database
 from forms import autonumber
+from forms.access import FormAccess, Policy, not_found
 from forms.catalog import Catalog, FormRuntime
 from forms.computed import RecordContext, RowLoader
 from forms.fields import FieldBase
@@ -33,7 +36,7 @@ from forms.fields.references import (
     _MultiReference,
     _SingleReference,
 )
-from forms.formulas import compiled
+from forms.formulas import compiled_for
 from forms.messages import message
 from forms.recompute import compute_own, propagate, recompute_readers, stored_value
 from forms.rows import column_values, load_side_rows, record_json, utcnow, write_side_rows
@@ -43,11 +46,24 @@ from forms.validation import Use, validate_submission
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts, in which language; ``system`` may set read-only fields (installers, imports)."""
+    """Who acts, in which language, through which path.
+
+    ``principal`` is the signed-in user: when given, every operation is checked against their
+    roles (:mod:`forms.access`). Without one the caller is trusted in-process code (the CLI, jobs,
+    tests); the web layer always passes the principal (``tests/architecture`` checks it).
+    ``system`` may also set read-only fields and skips form rules (installers, imports).
+    """
 
     user_id: int | None = None
     locale: Locale = "zh"
     system: bool = False
+    principal: Principal | None = None
+    via: str = "system"
+
+    @property
+    def who(self) -> int | None:
+        """The acting user's id (for audit and ``created_by``)."""
+        return self.principal.user_id if self.principal is not None else self.user_id
 
 
 SYSTEM_ACTOR = Actor(system=True, locale="en")
@@ -60,21 +76,37 @@ class RecordsService:
         self.database = database
         self.catalog = catalog
         self.clock = clock
+        self.policy = Policy(database, catalog)
         self._deferred: set[str] | None = None
+
+    def access(self, form_key: str, actor: Actor) -> FormAccess | None:
+        """The actor's rights on the form, or None for a trusted caller (no principal)."""
+        if actor.principal is None:
+            return None
+        return self.policy.access(actor.principal, form_key)
 
     def create(self, form_key: str, raw: Any, *, actor: Actor) -> dict[str, Any]:
         """Validate and insert one record; return it as stored."""
         runtime = self.catalog.form(form_key)
+        access = self.access(form_key, actor)
+        if access is not None:
+            self.policy.require(access, "create", actor.locale)
+            _refuse_fields(access, raw, access.create_blocked(), actor.locale)
         use: Use = "system" if actor.system else "create"
         values = validate_submission(runtime.definition, raw, use=use, locale=actor.locale)
         try:
             with self.database.begin() as connection:
-                _check_references(connection, self.catalog, runtime, values, actor.locale)
+                _check_references(connection, self.catalog, runtime, values, actor.locale, self._read_scope(actor))
                 _resolve_files(connection, runtime, values, actor.locale)
                 self._fill_default_expressions(connection, runtime, values, actor)
                 self._enforce(connection, runtime, values, values, actor)
                 row = self._insert(connection, runtime, values, actor)
-                return self._record(connection, runtime, row)
+                record = self._record(connection, runtime, row)
+                self._audit(connection, runtime, actor, "create", row["id"], None, row)
+                if access is not None:
+                    readable = access.matching(connection, "read", row["id"], today=self.clock().date())
+                    _strip(record, access.hidden_for(readable) if readable else access.possibly_hidden())
+                return record
         except sa.exc.IntegrityError:
             # The transaction is rolled back; find out, outside it, which unique value clashed.
             with self.database.read() as connection:
@@ -83,8 +115,62 @@ class RecordsService:
     def get(self, form_key: str, record_id: int, *, actor: Actor) -> dict[str, Any]:
         """Return one record with its sub-table rows and links."""
         runtime = self.catalog.form(form_key)
+        access = self.access(form_key, actor)
         with self.database.read() as connection:
-            return self._fetch(connection, runtime, record_id)
+            if access is None:
+                return self._fetch(connection, runtime, record_id)
+            self.policy.require(access, "read", actor.locale)
+            grants = access.matching(connection, "read", record_id, today=self.clock().date())
+            if not grants:
+                raise not_found(form_key, record_id, actor.locale)
+            record = self._fetch(connection, runtime, record_id)
+            _strip(record, access.hidden_for(grants))
+            return record
+
+    def history(self, form_key: str, record_id: int, *, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
+        """The record's audit entries, newest first (hidden fields left out), for whoever may read it."""
+        self.catalog.form(form_key)
+        access = self.access(form_key, actor)
+        with self.database.read() as connection:
+            hidden: frozenset[str] = frozenset()
+            if access is not None:
+                self.policy.require(access, "read", actor.locale)
+                grants = access.matching(connection, "read", record_id, today=self.clock().date())
+                if not grants:
+                    raise not_found(form_key, record_id, actor.locale)
+                hidden = access.hidden_for(grants)
+            entries = audit.history(connection, "form", form_key, record_id, limit=limit)
+        for entry in entries:
+            if entry["changes"]:
+                entry["changes"] = {k: v for k, v in entry["changes"].items() if k not in hidden}
+        return entries
+
+    def _read_scope(self, actor: Actor) -> Callable[[str], Any] | None:
+        """Form key -> the actor's read condition on it (None for a trusted caller)."""
+        principal = actor.principal
+        if principal is None:
+            return None
+        today = self.clock().date()
+        return lambda form: self.policy.access(principal, form).where("read", today=today)
+
+    def _authorize(
+        self, connection: Connection, access: FormAccess | None, action: str, record_id: int, raw: Any, actor: Actor
+    ) -> None:
+        """Refuse an update or delete: 404 when the record is not readable, 403 when it is but not changeable."""
+        if access is None:
+            return
+        today = self.clock().date()
+        granted = access.matching(connection, action, record_id, today=today) if access.can(action) else []
+        read = access.matching(connection, "read", record_id, today=today) if access.can("read") else []
+        if not granted:
+            if not read:
+                if not access.can("read") and not access.can("create"):
+                    self.policy.require(access, "read", actor.locale)  # the form itself is unknown to them
+                raise not_found(access.form, record_id, actor.locale)
+            self.policy.require(access, action, actor.locale)
+            raise _forbidden_record(access, action, record_id, actor.locale)
+        if action == "update":
+            _refuse_fields(access, raw, access.not_writable(granted, read), actor.locale)
 
     def update(self, form_key: str, record_id: int, raw: Any, *, version: int | None, actor: Actor) -> dict[str, Any]:
         """Apply a partial update if ``version`` is still current (optimistic lock)."""
@@ -100,15 +186,17 @@ class RecordsService:
         values = validate_submission(runtime.definition, raw, use=use, locale=actor.locale)
         table = runtime.table
         where = (table.c.id == record_id) & (table.c.version == version)
+        access = self.access(form_key, actor)
         try:
             with self.database.begin() as connection:
-                _check_references(connection, self.catalog, runtime, values, actor.locale)
+                self._authorize(connection, access, "update", record_id, raw, actor)
+                _check_references(connection, self.catalog, runtime, values, actor.locale, self._read_scope(actor))
                 _resolve_files(connection, runtime, values, actor.locale)
                 changes = {
                     **column_values(runtime.definition.fields, values),
                     "version": table.c.version + 1,
                     "updated_at": self.clock(),
-                    "updated_by": actor.user_id,
+                    "updated_by": actor.who,
                 }
                 statement = sa.update(table).where(where).values(changes).returning(*table.c)
                 before = connection.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
@@ -119,7 +207,12 @@ class RecordsService:
                     raise _stale(connection, runtime, record_id, version, actor.locale)
                 write_side_rows(connection, runtime, record_id, values, replace=True)
                 row = self._after_write(connection, runtime, before, row, actor)
-                return self._record(connection, runtime, row)
+                self._audit(connection, runtime, actor, "update", record_id, before, row)
+                record = self._record(connection, runtime, row)
+                if access is not None:
+                    readable = access.matching(connection, "read", record_id, today=self.clock().date())
+                    _strip(record, access.hidden_for(readable) if readable else access.possibly_hidden())
+                return record
         except sa.exc.IntegrityError:
             with self.database.read() as connection:
                 raise _conflict(connection, runtime, values, record_id, actor.locale) from None
@@ -128,7 +221,9 @@ class RecordsService:
         """Delete one record (and its child rows); refuse while other records point at it."""
         runtime = self.catalog.form(form_key)
         table = runtime.table
+        access = self.access(form_key, actor)
         with self.database.begin() as connection:
+            self._authorize(connection, access, "delete", record_id, None, actor)
             condition = table.c.id == record_id
             if version is not None:
                 condition = condition & (table.c.version == version)
@@ -138,6 +233,7 @@ class RecordsService:
                     if before is None or connection.execute(sa.delete(table).where(condition)).rowcount == 0:
                         raise _stale(connection, runtime, record_id, version or 0, actor.locale)
                     self._after_delete(connection, runtime, before, actor)
+                    self._audit(connection, runtime, actor, "delete", record_id, before, None)
             except sa.exc.IntegrityError:
                 text = (
                     "其他记录仍引用此记录，无法删除"
@@ -155,9 +251,16 @@ class RecordsService:
                 explicit_id = row.get("id")
                 payload = {k: v for k, v in row.items() if k != "id"}
                 values = validate_submission(runtime.definition, payload, use="system", locale=actor.locale)
-                self._insert(connection, runtime, values, actor, record_id=explicit_id)
+                stored = self._insert(connection, runtime, values, actor, record_id=explicit_id)
+                if not actor.system:
+                    self._audit(connection, runtime, actor, "create", stored["id"], None, stored)
         finally:
             written, self._deferred = self._deferred, None
+        if actor.system and rows:  # bulk loads by installers and the demo: one entry, not one per row
+            audit.record(
+                connection, user_id=actor.who, via=actor.via, action="bulk_create", target_kind="form",
+                target_key=form_key, changes={"count": [None, len(rows)]},
+            )  # fmt: skip
         # Rows loaded in bulk: recompute each form that reads them once, not once per row.
         recompute_readers(self.catalog, connection, written, clock=self.clock())
         return len(rows)
@@ -179,9 +282,9 @@ class RecordsService:
             "version": 1,
             "form_version": runtime.version,
             "created_at": now,
-            "created_by": actor.user_id,
+            "created_by": actor.who,
             "updated_at": now,
-            "updated_by": actor.user_id,
+            "updated_by": actor.who,
         }
         if record_id is not None:
             row["id"] = record_id
@@ -199,7 +302,9 @@ class RecordsService:
         loader = RowLoader(connection, self.catalog)
         context = RecordContext(runtime, values, loader, user=actor.user_id, clock=self.clock())
         for field in missing:
-            value = stored_value(field, compiled(field.default_expression or "")(context))
+            forms = {rt.key: rt.definition for rt in self.catalog.forms()}
+            run = compiled_for(field.default_expression or "", runtime.definition, forms)
+            value = stored_value(field, run(context))
             if value is not None:
                 values[field.key] = value
 
@@ -276,6 +381,30 @@ class RecordsService:
             clock=self.clock(),
         )
 
+    def _audit(
+        self,
+        connection: Connection,
+        runtime: FormRuntime,
+        actor: Actor,
+        action: str,
+        record_id: int,
+        before: Mapping[str, Any] | sa.RowMapping | None,
+        after: Mapping[str, Any] | sa.RowMapping | None,
+    ) -> None:
+        """One audit entry in the write's transaction: the field-level before/after of the stored columns."""
+        keys = [f.key for f in runtime.definition.fields if f.storage == "column"]
+        audit.record(
+            connection,
+            user_id=actor.who,
+            via=actor.via,
+            action=action,
+            target_kind="form",
+            target_key=runtime.key,
+            record_id=record_id,
+            changes=audit.diff(dict(before) if before is not None else None, dict(after) if after else None, keys),
+            at=self.clock(),
+        )
+
     def _fetch(self, connection: Connection, runtime: FormRuntime, record_id: int) -> dict[str, Any]:
         row = connection.execute(sa.select(runtime.table).where(runtime.table.c.id == record_id)).mappings().first()
         if row is None:
@@ -291,6 +420,36 @@ class RecordsService:
 
 
 _INSERTS: dict[int, tuple[sa.Table, sa.Insert]] = {}
+
+
+def _strip(record: dict[str, Any], hidden: frozenset[str]) -> None:
+    for key in hidden:
+        record.pop(key, None)
+
+
+def _refuse_fields(access: FormAccess, raw: Any, blocked: frozenset[str], locale: Locale) -> None:
+    """403 naming every submitted field the user may not set."""
+    if not isinstance(raw, dict) or not blocked:
+        return
+    refused = sorted(key for key in raw if key in blocked)
+    if not refused:
+        return
+    text = "您无权修改以下字段：" + "、".join(refused) if locale == "zh" else "you may not set: " + ", ".join(refused)
+    issues = [
+        Issue("field_forbidden", "无权修改此字段" if locale == "zh" else "you may not set this field", field=key)
+        for key in refused
+    ]
+    raise ForbiddenError(text, code="field_forbidden", issues=issues)
+
+
+def _forbidden_record(access: FormAccess, action: str, record_id: int, locale: Locale) -> ForbiddenError:
+    verb = {"update": ("修改", "change"), "delete": ("删除", "delete")}.get(action, (action, action))
+    text = (
+        f"您没有{verb[0]}记录 {access.form}/{record_id} 的权限"
+        if locale == "zh"
+        else f"you may not {verb[1]} record {access.form}/{record_id}"
+    )
+    return ForbiddenError(text, code="forbidden")
 
 
 def _insert_statement(table: sa.Table) -> sa.Insert:
@@ -336,17 +495,32 @@ def _reference_uses(
 
 
 def _check_references(
-    connection: Connection, catalog: Catalog, runtime: FormRuntime, values: dict[str, Any], locale: Locale
+    connection: Connection,
+    catalog: Catalog,
+    runtime: FormRuntime,
+    values: dict[str, Any],
+    locale: Locale,
+    scope: Callable[[str], Any] | None = None,
 ) -> None:
-    """Check every referenced id exists: one query per referenced table."""
+    """Check every referenced id exists: one query per referenced table.
+
+    With ``scope`` (form key -> the user's read condition), records the user may not read count
+    as missing: a reference is no way to learn that a hidden record exists.
+    """
     uses = list(_reference_uses(runtime.definition.fields, values))
-    wanted: dict[str, tuple[sa.Table, set[int]]] = {}
+    wanted: dict[str, tuple[sa.Table, set[int], str | None]] = {}
     for field, _path, ids in uses:
         table = _reference_table(catalog, field)
-        wanted.setdefault(table.name, (table, set()))[1].update(ids)
+        target = getattr(field, "target", None)
+        wanted.setdefault(table.name, (table, set(), target))[1].update(ids)
     found: dict[str, set[int]] = {}
-    for name, (table, ids) in wanted.items():
-        found[name] = set(connection.execute(sa.select(table.c.id).where(table.c.id.in_(ids))).scalars())
+    for name, (table, ids, target) in wanted.items():
+        query = sa.select(table.c.id).where(table.c.id.in_(ids))
+        if scope is not None and target is not None:
+            condition = scope(target)
+            if condition is not None:
+                query = query.where(condition)
+        found[name] = set(connection.execute(query).scalars())
     issues = [
         Issue("not_found_reference", message("not_found_reference", locale, value=missing), field=path)
         for field, path, ids in uses

@@ -12,10 +12,12 @@ from fastapi.responses import JSONResponse, Response
 
 from engine.i18n import Locale, localize, parse_accept_language
 from engine.issues import EngineError, Issue
+from forms.access import FormAccess
 from forms.listing import FilterSpec, ListQuery
 from forms.records import Actor
 from forms.validation import field_path
 from web.app import Services
+from web.auth import PrincipalDep, via
 from web.schemas import ERROR_RESPONSES, form_summary, record_schema
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
@@ -87,6 +89,34 @@ LocaleDep = Annotated[Locale, Depends(locale)]
 NoParams = Depends(known_params())
 
 
+async def actor(request: Request, user: PrincipalDep, lang: LocaleDep) -> Actor:
+    """The signed-in user as the records service sees them: every call is permission-checked."""
+    return Actor(locale=lang, principal=user, via=via(request))
+
+
+ActorDep = Annotated[Actor, Depends(actor)]
+
+
+def form_access(svc: Services, form: str, who: Actor) -> FormAccess:
+    """The caller's rights on ``form``; a form they can do nothing with is unknown to them (404)."""
+    assert who.principal is not None
+    access = svc.policy.access(who.principal, form)
+    if not any(access.can(action) for action in ("read", "create", "manage")):
+        svc.policy.require(access, "read", who.locale)
+    return access
+
+
+def visible_forms(svc: Services, who: Actor) -> set[str]:
+    """Keys of the forms the caller can read or create in."""
+    assert who.principal is not None
+    keys = set()
+    for runtime in svc.catalog.forms():
+        access = svc.policy.access(who.principal, runtime.key)
+        if access.can("read") or access.can("create") or access.can("manage"):
+            keys.add(runtime.key)
+    return keys
+
+
 async def json_body(request: Request) -> Any:
     """Read the JSON body; syntax errors answer 422 with line:col, NUL characters 422 by field."""
     raw = await request.body()
@@ -152,20 +182,31 @@ def _etag(record: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/apps", dependencies=[NoParams])
-def list_apps(svc: ServicesDep) -> dict[str, Any]:
-    """Installed apps and their forms."""
-    return {"ok": True, "items": svc.catalog.apps()}
+def list_apps(svc: ServicesDep, who: ActorDep) -> dict[str, Any]:
+    """Installed apps and the forms of each the caller may use."""
+    visible = visible_forms(svc, who)
+    items = [{**app, "forms": [key for key in app["forms"] if key in visible]} for app in svc.catalog.apps()]
+    return {"ok": True, "items": items}
 
 
 @router.get("/forms", dependencies=[NoParams])
-def list_forms(svc: ServicesDep, lang: LocaleDep) -> dict[str, Any]:
-    """Installed forms with their labels and versions."""
-    return {"ok": True, "items": [form_summary(rt, lang) for rt in svc.catalog.forms()]}
+def list_forms(svc: ServicesDep, lang: LocaleDep, who: ActorDep) -> dict[str, Any]:
+    """Installed forms the caller may use, with their labels, versions and the caller's actions."""
+    visible = visible_forms(svc, who)
+    items = []
+    for runtime in svc.catalog.forms():
+        if runtime.key in visible:
+            assert who.principal is not None
+            access = svc.policy.access(who.principal, runtime.key)
+            actions = [a for a in ("create", "read", "update", "delete", "export", "manage") if access.can(a)]
+            items.append({**form_summary(runtime, lang), "actions": actions})
+    return {"ok": True, "items": items}
 
 
 @router.get("/forms/{form}", dependencies=[NoParams])
-def get_form(form: str, svc: ServicesDep, lang: LocaleDep) -> dict[str, Any]:
+def get_form(form: str, svc: ServicesDep, lang: LocaleDep, who: ActorDep) -> dict[str, Any]:
     """A form's definition (as stored) and the JSON Schema of its records."""
+    form_access(svc, form, who)
     runtime = svc.catalog.form(form)
     definition = runtime.definition.model_dump(mode="json", by_alias=True, exclude_none=True)
     return {"ok": True, **form_summary(runtime, lang), "definition": definition, "json_schema": record_schema(runtime)}
@@ -186,8 +227,12 @@ def list_records(
     count: bool = False,
     expand: Annotated[str | None, Query(description="comma-separated relation/user fields")] = None,
     q: Annotated[str | None, Query(max_length=200, description="search in the title field")] = None,
+    *,
+    who: ActorDep,
 ) -> dict[str, Any]:
-    """A page of records (keyset pagination: pass ``next_cursor`` back as ``cursor``)."""
+    """A page of the records the caller may read (keyset pagination: pass ``next_cursor`` back as ``cursor``)."""
+    access = form_access(svc, form, who)
+    svc.policy.require(access, "read", lang)
     runtime = svc.catalog.form(form)
     query = ListQuery(
         filters=tuple(_filter(raw) for raw in filter or []),
@@ -199,7 +244,7 @@ def list_records(
         search=q,
     )
     with svc.database.read() as connection:
-        page = svc.lister.page(connection, runtime, query, lang)
+        page = svc.lister.page(connection, runtime, query, lang, access=access, today=svc.records.clock().date())
     return {"ok": True, **page.to_dict()}
 
 
@@ -226,19 +271,27 @@ def _names(raw: str | None) -> tuple[str, ...]:
 
 
 @router.post("/forms/{form}/records", status_code=201, dependencies=[NoParams], openapi_extra=RECORD_BODY)
-async def create_record(form: str, request: Request, svc: ServicesDep, lang: LocaleDep) -> JSONResponse:
+async def create_record(form: str, request: Request, svc: ServicesDep, who: ActorDep) -> JSONResponse:
     """Create a record; answers 201 with the stored record, 422 with every problem, 409 on a unique clash."""
     body = await json_body(request)
     # Database work runs in the thread pool so one slow write never blocks the event loop.
-    record = await run_in_threadpool(svc.records.create, form, body, actor=Actor(locale=lang))
+    record = await run_in_threadpool(svc.records.create, form, body, actor=who)
     return JSONResponse({"ok": True, "record": record}, status_code=201, headers=_etag(record))
 
 
 @router.get("/forms/{form}/records/{record_id}", dependencies=[NoParams])
-def get_record(form: str, record_id: RecordId, svc: ServicesDep, lang: LocaleDep) -> JSONResponse:
-    """One record with its sub-table rows and links."""
-    record = svc.records.get(form, record_id, actor=Actor(locale=lang))
+def get_record(form: str, record_id: RecordId, svc: ServicesDep, who: ActorDep) -> JSONResponse:
+    """One record with its sub-table rows and links (404 also when the caller may not read it)."""
+    record = svc.records.get(form, record_id, actor=who)
     return JSONResponse({"ok": True, "record": record}, headers=_etag(record))
+
+
+@router.get("/forms/{form}/records/{record_id}/history", dependencies=[Depends(known_params("limit"))])
+def record_history(
+    form: str, record_id: RecordId, svc: ServicesDep, who: ActorDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> dict[str, Any]:
+    """Who changed the record, when, how (ui, api, import, flow, rule) and what (field before/after)."""
+    return {"ok": True, "items": svc.records.history(form, record_id, actor=who, limit=limit)}
 
 
 @router.patch("/forms/{form}/records/{record_id}", dependencies=[NoParams], openapi_extra=RECORD_BODY)
@@ -247,32 +300,33 @@ async def update_record(
     record_id: RecordId,
     request: Request,
     svc: ServicesDep,
-    lang: LocaleDep,
+    who: ActorDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """Change some fields; needs the version you read (If-Match or ``version``), 409 if it moved on."""
     body = await json_body(request)
     version = _version(if_match, body)
-    record = await run_in_threadpool(
-        svc.records.update, form, record_id, body, version=version, actor=Actor(locale=lang)
-    )
+    record = await run_in_threadpool(svc.records.update, form, record_id, body, version=version, actor=who)
     return JSONResponse({"ok": True, "record": record}, headers=_etag(record))
 
 
 @router.delete("/forms/{form}/records/{record_id}", status_code=204, dependencies=[NoParams])
 def delete_record(
-    form: str, record_id: RecordId, svc: ServicesDep, lang: LocaleDep, if_match: Annotated[str | None, Header()] = None
+    form: str, record_id: RecordId, svc: ServicesDep, who: ActorDep, if_match: Annotated[str | None, Header()] = None
 ) -> Response:
     """Delete a record (with If-Match, only if still at that version)."""
-    svc.records.delete(form, record_id, version=_version(if_match, None), actor=Actor(locale=lang))
+    svc.records.delete(form, record_id, version=_version(if_match, None), actor=who)
     return Response(status_code=204)
 
 
 @router.post("/forms/{form}/fields/{field}/files", status_code=201, dependencies=[NoParams])
 async def upload_file(
-    form: str, field: str, file: Annotated[UploadFile, File()], svc: ServicesDep, lang: LocaleDep
+    form: str, field: str, file: Annotated[UploadFile, File()], svc: ServicesDep, lang: LocaleDep, who: ActorDep
 ) -> JSONResponse:
     """Upload a file for an attachment field; put the returned ``id`` into the record's field."""
+    access = form_access(svc, form, who)
+    if not (access.can("create") or access.can("update")):
+        svc.policy.require(access, "update", lang)
     if "\x00" in f"{file.filename}{file.content_type}":
         issue = Issue("nul_character", NUL_MESSAGE, field="file")
         raise EngineError(f"the file name or type: {NUL_MESSAGE}", status=422, code="nul_character", issues=[issue])
@@ -290,9 +344,14 @@ async def upload_file(
 
 
 @router.get("/files/{file_id}", dependencies=[NoParams])
-def download_file(file_id: str, svc: ServicesDep) -> Response:
-    """Download an uploaded file."""
+def download_file(file_id: str, svc: ServicesDep, who: ActorDep) -> Response:
+    """Download an uploaded file (the caller must be able to read the form it belongs to)."""
     meta, data = svc.files.download(file_id)
+    access = svc.policy.access(who.principal, meta["form_key"]) if who.principal is not None else None
+    if access is not None and not access.can("read"):
+        from engine.issues import NotFoundError
+
+        raise NotFoundError("file not found" if who.locale == "en" else "文件不存在", code="unknown_file")
     disposition = f"attachment; filename*=UTF-8''{_quote(meta['name'])}"
     return Response(data, media_type=meta["content_type"], headers={"Content-Disposition": disposition})
 

@@ -23,8 +23,10 @@ def render_error(request: Request, error: EngineError) -> Response:
     """Answer JSON for the API and a small HTML page for browsers."""
     if _wants_html(request):
         templates = request.app.state.templates
-        return templates.TemplateResponse(request, "error.html", {"error": error}, status_code=error.status)
-    return JSONResponse(error.to_dict(), status_code=error.status)
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, "error.html", {"error": error}, status_code=error.status, headers=error.headers or None
+        )
+    return JSONResponse(error.to_dict(), status_code=error.status, headers=error.headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -72,7 +72,9 @@ class ErrorOut(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "unknown form, record or file"},
+    401: {"model": ErrorOut, "description": "not signed in, or a bad, expired or revoked token"},
+    403: {"model": ErrorOut, "description": "not allowed (the role grants no such action), or a missing CSRF token"},
+    404: {"model": ErrorOut, "description": "unknown form, record or file - or one you may not see"},
     409: {"model": ErrorOut, "description": "stale version, unique value taken, or still referenced"},
     413: {"model": ErrorOut, "description": "request body or file too large"},
     422: {"model": ErrorOut, "description": "invalid input: every problem listed in issues"},

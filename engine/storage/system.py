@@ -104,3 +104,75 @@ blobs = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
+
+# -- identity (revision 0002) -------------------------------------------------------------------
+
+user_roles = sa.Table(
+    "tessera_user_roles",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("tessera_users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role_key", sa.String(50), primary_key=True),
+)
+
+credentials = sa.Table(
+    "tessera_credentials",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("tessera_users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+)
+
+sessions = sa.Table(
+    "tessera_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("tessera_users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "tessera_api_tokens",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("tessera_users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime),
+    sa.Column("last_used_at", sa.DateTime),
+    sa.Column("revoked_at", sa.DateTime),
+)
+
+login_failures = sa.Table(
+    "tessera_login_failures",
+    metadata,
+    sa.Column("subject", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_at", sa.DateTime, nullable=False),
+    sa.Column("locked_until", sa.DateTime),
+)
+
+secrets = sa.Table(
+    "tessera_secrets",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
+audit = sa.Table(
+    "tessera_audit",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.BigInteger),
+    sa.Column("via", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(30), nullable=False),
+    sa.Column("target_kind", sa.String(30), nullable=False),
+    sa.Column("target_key", sa.String(50), nullable=False),
+    sa.Column("record_id", sa.BigInteger),
+    sa.Column("changes", sa.JSON),
+    sa.Index("ix_tessera_audit_record", "target_kind", "target_key", "record_id", "id"),
+)

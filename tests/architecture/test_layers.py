@@ -57,7 +57,9 @@ def test_dependency_direction(package: str) -> None:
 
 
 def test_sqlalchemy_only_in_storage_and_sql_compilers() -> None:
-    allowed = {"engine/storage", "forms"}  # forms: record service and listing build on storage tables
+    # forms: record service and listing build on storage tables; engine/identity: users, sessions, tokens and
+    # the audit log are engine tables too (Core queries, bound parameters only)
+    allowed = {"engine/storage", "engine/identity", "forms"}
     offenders = [
         f"{path.relative_to(ROOT)}:{line}"
         for package in ("engine", "flows", "reports")
@@ -76,3 +78,15 @@ def test_no_eval_or_exec_anywhere() -> None:
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_web_routes_always_act_as_the_signed_in_user() -> None:
+    """Records are permission-checked when the Actor carries a principal: every Actor the web makes does."""
+    offenders = []
+    for path in _sources("web"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            is_actor = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Actor"
+            if is_actor and not any(keyword.arg == "principal" for keyword in node.keywords):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    allowed = {"web/demo.py", "web/cli.py", "web/cli_identity.py"}  # trusted in-process commands, not requests
+    assert [o for o in offenders if o.split(":")[0] not in allowed] == []

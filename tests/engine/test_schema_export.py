@@ -55,7 +55,8 @@ def test_schema_of_every_kind_is_discriminated_on_kind() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "hint"), [("from", "did you mean 'form'?"), ("ap", "did you mean 'app'?"), ("zzz", "one of: app, form")]
+    ("name", "hint"),
+    [("from", "did you mean 'form'?"), ("ap", "did you mean 'app'?"), ("zzz", "one of: app, form, role")],
 )
 def test_unknown_kind_is_an_engine_error_with_a_hint(name: str, hint: str) -> None:
     with pytest.raises(EngineError) as raised:

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from engine.storage.database import Database
+
 RECORDS = "/api/v1/forms/account/records"
 ISSUE_KEYS = {"code", "message", "file", "pointer", "line", "col", "hint", "field"}
 
@@ -60,3 +62,40 @@ def check_no_server_error(response: httpx.Response) -> None:
         time.sleep(0.5)
     assert response.status_code < 500, f"{response.request.method} {response.request.url}: {response.text}"
     assert "Traceback" not in response.text
+
+
+def admin_token(database: Database, login: str = "admin") -> str:
+    """Store an administrator role, a user holding it and an API token for them; return the token.
+
+    For tests whose bundles define no roles: every API and page call needs a signed-in user.
+    """
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from engine.identity import directory
+    from engine.identity.auth import Authenticator
+    from engine.storage import system
+
+    role = {"kind": "role", "key": "test_admin", "schema_version": 1, "label": "Test admin", "admin": True}
+    with database.begin() as connection:
+        exists = connection.execute(
+            sa.select(system.definitions.c.id).where(
+                system.definitions.c.kind == "role", system.definitions.c.key == "test_admin"
+            )
+        ).first()
+        if exists is None:
+            connection.execute(
+                sa.insert(system.definitions).values(
+                    app_key="tests",
+                    kind="role",
+                    key="test_admin",
+                    version=1,
+                    content=role,
+                    content_hash="test",
+                    created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                )
+            )
+        user_id = directory.create_user(connection, login=login, name="Admin", roles=["test_admin"])
+    secret, _token = Authenticator(database).create_token(user_id, "tests")
+    return secret

@@ -23,20 +23,21 @@ from crm_app import Served, install_crm
 ROOT_CONFTEST = Path(__file__).parents[1] / "conftest.py"
 
 
-def _client(url: str) -> httpx.Client:
-    """A client that fails the test on any 5xx answer or leaked traceback."""
-    return httpx.Client(base_url=url, timeout=15, event_hooks={"response": [check_no_server_error]})
+def _client(url: str, token: str | None = None) -> httpx.Client:
+    """A client that fails the test on any 5xx answer or leaked traceback (signed in with ``token``)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=url, timeout=15, headers=headers, event_hooks={"response": [check_no_server_error]})
 
 
 @pytest.fixture
 def serve(db_url: str, tmp_path: Path, live_server: Callable[..., Any]) -> Iterator[Callable[..., Served]]:
     """Install the CRM app into the test's fresh database, then start servers with given settings."""
-    install_crm(db_url, tmp_path / "crm")
+    token = install_crm(db_url, tmp_path / "crm")
     started: list[tuple[Any, httpx.Client]] = []
 
     def start(**settings: Any) -> Served:
         server = live_server(**settings)
-        started.append((server, _client(server.url)))
+        started.append((server, _client(server.url, token)))
         return Served(server.url, started[-1][1], server.server.config.app.state.services.database)
 
     yield start
@@ -80,10 +81,10 @@ def shared(
     root = _root_conftest(request.config)
     tmp = tmp_path_factory.mktemp("shared")
     with root.fresh_database_url(shared_backend, tmp) as db_url:
-        install_crm(db_url, tmp / "crm")
+        token = install_crm(db_url, tmp / "crm")
         server = root.LiveServer(db_url, tmp / "files").start()
         try:
-            with _client(server.url) as client:
+            with _client(server.url, token) as client:
                 yield Served(server.url, client)
         finally:
             server.stop()

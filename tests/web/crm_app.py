@@ -11,6 +11,8 @@ import httpx
 
 import forms.definition  # noqa: F401 - registers the form kind
 from engine.definitions import load_bundle
+from engine.identity import directory as identity
+from engine.identity.auth import Authenticator
 from engine.storage import directory
 from engine.storage.database import Database
 from engine.storage.schema_version import ensure_current
@@ -108,6 +110,10 @@ CONTACT: dict[str, Any] = {
 
 APP_KEY = "crm"
 USERS = [{"id": 1, "login": "alice", "name": "Alice 张"}, {"id": 2, "login": "bob", "name": "Bob 李"}]
+ROLES: dict[str, dict[str, Any]] = {
+    "crm_admin": {"label": _label("管理员", "Administrator"), "admin": True},
+}
+USER_ROLES = {1: ["crm_admin"]}  # alice administers; bob has no role
 
 
 def write_bundle(root: Path) -> Path:
@@ -118,11 +124,15 @@ def write_bundle(root: Path) -> Path:
     for key, document in (("account", ACCOUNT), ("contact", CONTACT)):
         full = {"kind": "form", "key": key, "schema_version": 1, **document}
         (root / "forms" / f"{key}.json").write_text(json.dumps(full, ensure_ascii=False), encoding="utf-8")
+    (root / "roles").mkdir()
+    for key, role in ROLES.items():
+        full = {"kind": "role", "key": key, "schema_version": 1, **role}
+        (root / "roles" / f"{key}.json").write_text(json.dumps(full, ensure_ascii=False), encoding="utf-8")
     return root
 
 
-def install_crm(db_url: str, root: Path) -> None:
-    """Create the engine tables, install the CRM bundle and add the users."""
+def install_crm(db_url: str, root: Path) -> str:
+    """Create the engine tables, install the CRM bundle and add the users; return alice's API token."""
     database = Database(db_url)
     try:
         ensure_current(database)
@@ -132,6 +142,10 @@ def install_crm(db_url: str, root: Path) -> None:
         with database.begin() as connection:
             directory.add_users(connection, USERS)
             directory.sync_sequences(connection, ["tessera_users"])
+            for user_id, roles in USER_ROLES.items():
+                identity.set_roles(connection, user_id, roles)
+        secret, _token = Authenticator(database).create_token(1, "tests")
+        return secret
     finally:
         database.dispose()
 

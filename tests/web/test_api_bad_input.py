@@ -355,7 +355,7 @@ def test_an_unknown_form_is_404_with_a_suggestion(shared: Served, method: str, p
 )
 def test_an_unknown_record_is_404(shared: Served, method: str, extra: dict[str, Any]) -> None:
     body = error_body(shared.client.request(method, f"{RECORDS}/987654321", **extra), 404, "unknown_record")
-    assert body["error"] == "account record 987654321 does not exist"
+    assert body["error"] == "记录 account/987654321 不存在"  # the same words for a record one may not read
 
 
 @pytest.mark.parametrize("record_id", ["abc", "1.5", "1e3", "0x10", "%20", "0", "-1", "99999999999999999999"])

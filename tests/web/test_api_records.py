@@ -89,6 +89,7 @@ def test_forms_lists_every_form_with_localised_labels(
         "app": APP_KEY,
         "version": 1,
         "title_field": "name",
+        "actions": ["create", "read", "update", "delete", "export", "manage"],
     }
 
 
@@ -258,7 +259,7 @@ def test_concurrent_edits_of_one_version_let_exactly_one_win(shared: Served) -> 
     start = threading.Barrier(6)
 
     def edit(value: int) -> int:
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, headers=shared.client.headers) as client:
             start.wait()
             return client.patch(url, json={"employees": value}, headers={"If-Match": '"1"'}).status_code
 

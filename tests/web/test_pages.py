@@ -16,7 +16,7 @@ from api_checks import create, unique
 from crm_app import Served
 from fastapi.routing import APIRoute
 
-from web import api
+from web import api, auth, identity_api
 
 HTML = {"Accept": "text/html"}
 SCRIPT = "<script>alert(1)</script>"
@@ -182,6 +182,19 @@ API_ROUTES = {
     ("delete", "/api/v1/forms/{form}/records/{record_id}"),
     ("post", "/api/v1/forms/{form}/fields/{field}/files"),
     ("get", "/api/v1/files/{file_id}"),
+    ("get", "/api/v1/forms/{form}/records/{record_id}/history"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/me"),
+    ("post", "/api/v1/me/password"),
+    ("get", "/api/v1/me/tokens"),
+    ("post", "/api/v1/me/tokens"),
+    ("delete", "/api/v1/me/tokens/{token_id}"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("patch", "/api/v1/users/{user_id}"),
+    ("get", "/api/v1/roles"),
+    ("get", "/api/v1/access/explain"),
 }
 
 
@@ -189,7 +202,8 @@ def _declared_routes() -> set[tuple[str, str]]:
     """The routes the API router declares (so a new route cannot go undocumented unnoticed)."""
     return {
         (method.lower(), route.path)
-        for route in api.router.routes
+        for router in (api.router, identity_api.router, auth.api_router)
+        for route in router.routes
         if isinstance(route, APIRoute)
         for method in route.methods
     }

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from engine.expr import values as python
 from engine.expr.functions import FUNCTIONS
 from engine.expr.functions.registry import unknown_function, wrong_arity
-from engine.expr.nodes import Binary, Call, InList, Literal, Node, Ref, Unary
+from engine.expr.nodes import Binary, Call, InList, Literal, Node, Ref, Unary, walk
 from engine.expr.types import BLANK, BOOLEAN, DATE, NUMBER, NUMBER_LIKE, TEXT, Type
 from engine.storage.expr_sql import arithmetic, logic
-from engine.storage.expr_sql.conversions import as_text, compare
+from engine.storage.expr_sql.conversions import as_logical, as_text, compare
 from engine.storage.expr_sql.dialect import Env
 from engine.storage.expr_sql.functions import SQL_FUNCTIONS
-from engine.storage.expr_sql.scope import SqlScope
+from engine.storage.expr_sql.scope import SqlRows, SqlScope
 from engine.storage.expr_sql.sharing import Sizes, built_once
 from engine.storage.expr_sql.values import Bounds, Sql, constant, not_in_sql, typed
 
@@ -58,7 +58,7 @@ class Compiler:
     def literal(self, node: Literal) -> Sql:
         value = float(node.value) if isinstance(node.value, Decimal) else node.value
         if isinstance(value, float) and not math.isfinite(value):
-            raise not_in_sql(node, "a number this large")
+            return Sql(typed(sa.null(), NUMBER), NUMBER, may_error=True)  # an error, as in Python (hand-built trees)
         return constant(value)
 
     def ref(self, node: Ref) -> Sql:
@@ -149,12 +149,61 @@ class Compiler:
         return arithmetic.binary(dialect, node.op, left, right, node)
 
     def in_list(self, node: InList) -> Sql:
+        lists = [self._rows(item) for item in node.items]
+        if any(rows is not None for rows in lists):
+            return self.in_rows(node, lists)
         args = [self.visit(node.operand), *(self.visit(item) for item in node.items)]
 
         def build(shared: Sequence[Sql]) -> Sql:
             return logic.in_list(self.env.dialect, shared[0], shared[1:], node.negated, node)
 
         return built_once(self.sizes, build, args)
+
+    def _rows(self, item: Node) -> SqlRows | None:
+        rows = getattr(self.scope, "rows", None)
+        if not isinstance(item, Ref) or rows is None or self.scope.column(item.path) is not None:
+            return None
+        found: SqlRows | None = rows(item.path)
+        return found
+
+    def in_rows(self, node: InList, lists: Sequence[SqlRows | None]) -> Sql:
+        """``x IN (a, related.field)``: a list item is an EXISTS over the related rows.
+
+        The operand must not be able to be an error (then Python's answer is an error, which
+        EXISTS cannot say); related values that are errors or blank simply do not match.
+        """
+        operand = self.visit(node.operand)
+        if operand.may_error:
+            raise not_in_sql(node.operand, "a value that may be an error, tested against related rows")
+        cases: list[tuple[logic.Test, Sql]] = []
+        for item, rows in zip(node.items, lists, strict=True):
+            if rows is None:
+                cases.append(
+                    (
+                        logic.test_of(compare(self.env.dialect, "=", operand, self.visit(item), node)),
+                        constant(not node.negated),
+                    )
+                )
+                continue
+            value = Compiler(rows.scope, self.env).visit(
+                Ref(rows.rest, item.start, item.end) if isinstance(item, Ref) else item
+            )
+            if value.type.many:
+                raise not_in_sql(item, "a list inside a list")
+            same = as_logical(compare(self.env.dialect, "=", operand, value, node), node)
+            if not any(isinstance(part, Ref) for part in walk(node.operand)):
+                # The operand does not depend on the row (CURRENT_USER(), a literal): an uncorrelated
+                # ``owner IN (SELECT key ...)`` that the planner runs once, not once per row.
+                member = sa.select(rows.key).select_from(rows.source).where(same, rows.key.is_not(None))
+                test = sa.and_(rows.owner.in_(member), rows.owner.is_not(None))
+            else:
+                test = sa.exists(sa.select(sa.literal(1)).select_from(rows.source).where(rows.where, same))
+            cases.append((logic.Test(test, False), constant(not node.negated)))
+        if not any(test.may_error or test.known is not None for test, _result in cases):
+            # no case can be an error: a plain OR the planner can see through (no CASE around it)
+            found = sa.or_(*(test.sql for test, _result in cases))
+            return Sql(typed(sa.not_(found) if node.negated else found, BOOLEAN), BOOLEAN)
+        return logic.choose(cases, constant(node.negated), node)
 
 
 def folded(implementation: Any, values: Sequence[Any], node: Node, kind: Type = BLANK) -> Sql:

@@ -229,7 +229,14 @@ def _identity(op: str, left: Sql, right: Sql, where: Node) -> Sql:
     kinds = {left.type.name, right.type.name} - {"blank"}
     if op not in ("=", "<>") or len(kinds) > 1:
         raise not_in_sql(where, f"comparing {left.type} with {right.type}")
-    same = left.value.is_not_distinct_from(right.value)
+    never_null = [node for node in (left, right) if not node.may_blank and not node.may_error]
+    if len(never_null) == 2:
+        same: Expr = left.value == right.value
+    elif never_null:  # ``column = :user AND column IS NOT NULL``: FALSE for a blank, and an index serves it
+        nullable = right if never_null[0] is left else left
+        same = sa.and_(left.value == right.value, nullable.value.is_not(None))
+    else:
+        same = left.value.is_not_distinct_from(right.value)
     test = same if op == "=" else sa.not_(same)
     errors = [error_test(node) for node in (left, right) if node.may_error]
     if errors:

@@ -64,6 +64,8 @@ def current_user(env: Env, call: Call, args: Sequence[Sql]) -> Sql:
     """CURRENT_USER(): the acting user's id, as a parameter."""
     if not env.has_user:
         raise not_in_sql(call, "CURRENT_USER() without the acting user", hint="pass current_user= to the compiler")
+    if env.current_user is None:
+        return Sql(typed(sa.null(), USER), USER, may_blank=True, literal=(None,), simple=True)
     return Sql(sa.literal(env.current_user), USER, simple=True)
 
 
