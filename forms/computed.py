@@ -178,10 +178,19 @@ class RecordContext:
         return None if row is None else self._context(self.loader.catalog.form(field.target), row)
 
     def _field_rows(self, field: SubtableField | MultiRelationField) -> list[RecordContext]:
+        submitted = self.values.get(field.key)
         record_id = self.values.get("id")
-        if record_id is None:
+        rows: list[Mapping[str, Any]]
+        if isinstance(submitted, list):
+            # the rows being saved (rules and formulas checked before the write see these, not the stored ones)
+            if isinstance(field, SubtableField):
+                rows = [row for row in submitted if isinstance(row, dict)]
+            else:
+                rows = [{"target_id": target} for target in submitted if isinstance(target, int)]
+        elif record_id is None:
             return []
-        rows = self.loader.children(self.runtime.key, field.key, record_id)
+        else:
+            rows = self.loader.children(self.runtime.key, field.key, record_id)
         if isinstance(field, SubtableField):
             return [
                 RecordContext(

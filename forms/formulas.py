@@ -79,8 +79,24 @@ def parsed(text: str) -> Node:
 
 @lru_cache(maxsize=4096)
 def compiled(text: str) -> Callable[[Context], Any]:
-    """Parse and compile once per distinct expression text."""
+    """Parse and compile once per distinct expression text (no static types: see :func:`compiled_for`)."""
     return compile_expression(parsed(text))
+
+
+_FOR_FORM: dict[tuple[str, int], tuple[FormDefinition, Callable[[Context], Any]]] = {}
+
+
+def compiled_for(text: str, form: FormDefinition, forms: Mapping[str, FormDefinition]) -> Callable[[Context], Any]:
+    """Compile an expression of ``form`` with its static types (a blank date field stays a date)."""
+    key = (text, id(form))
+    found = _FOR_FORM.get(key)
+    if found is not None and found[0] is form:
+        return found[1]
+    if len(_FOR_FORM) > 4096:
+        _FOR_FORM.clear()
+    run = compile_expression(parsed(text), scope=FormScope(form, forms))
+    _FOR_FORM[key] = (form, run)
+    return run
 
 
 def _scope(form: FormDefinition, forms: Mapping[str, FormDefinition], site: Site) -> FormScope:

@@ -19,6 +19,7 @@ from engine.issues import Issue, ValidationError
 from forms.catalog import FormRuntime
 from forms.computed import RecordContext, RowLoader
 from forms.definition import FormDefinition
+from forms.expressions import FormScope
 from forms.formulas import parsed
 from forms.messages import message
 
@@ -37,18 +38,25 @@ class CompiledRules:
 _CACHE: dict[int, CompiledRules] = {}
 
 
-def compiled_rules(form: FormDefinition) -> CompiledRules:
-    """Compile (once per definition object) the form's conditional options and assert rules."""
+def compiled_rules(form: FormDefinition, forms: Mapping[str, FormDefinition] | None = None) -> CompiledRules:
+    """Compile (once per definition object) the form's conditional options and assert rules.
+
+    ``forms`` (the installed definitions) gives the names their static types, so that date
+    arithmetic on a blank date field is blank as in SQL and the browser (``engine/expr/types.py``).
+    """
     cached = _CACHE.get(id(form))
     if cached is not None and cached.form is form:
         return cached
+    scope = FormScope(form, forms) if forms is not None else None
     conditional = tuple(
-        (field.key, option, compile_expression(parsed(text)))
+        (field.key, option, compile_expression(parsed(text), scope=scope))
         for field in form.fields
         for option in ("visible_if", "required_if", "readonly_if")
         if (text := getattr(field, option)) is not None
     )
-    asserts = tuple((rule.field, rule.message, compile_expression(parsed(rule.condition))) for rule in form.rules)
+    asserts = tuple(
+        (rule.field, rule.message, compile_expression(parsed(rule.condition), scope=scope)) for rule in form.rules
+    )
     result = CompiledRules(form, conditional, asserts)
     _CACHE[id(form)] = result
     return result
@@ -73,7 +81,8 @@ def enforce_rules(
     Raises:
         ValidationError: one issue per broken rule.
     """
-    rules = compiled_rules(runtime.definition)
+    forms = {rt.key: rt.definition for rt in loader.catalog.forms()}
+    rules = compiled_rules(runtime.definition, forms)
     if not rules.conditional and not rules.asserts:
         return
     context = RecordContext(runtime, values, loader, user=user, clock=clock)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Services, install
+from tessera_testing import Services, install
 
 from engine.issues import ValidationError
 from engine.storage.database import Database
@@ -128,3 +128,36 @@ def test_expression_defaults_fill_what_a_new_record_leaves_out(
     assert (record["opened"], record["code"], record["level"]) == ("2026-03-09", "ACM-1", 3)
     given = services.records.create("case", {"name": "beta", "code": "own", "opened": "2020-01-01"}, actor=EN)
     assert (given["opened"], given["code"]) == ("2020-01-01", "own")
+
+
+ORDER = {
+    "fields": [
+        {"key": "name", "type": "text", "label": "Name", "required": True},
+        {
+            "key": "items",
+            "type": "subtable",
+            "label": "Items",
+            "fields": [{"key": "amount", "type": "number", "label": "Amount", "required": True}],
+        },
+    ],
+    "rules": [
+        {"assert": "SUM(items.amount) >= 10", "field": "items", "message": {"zh": "至少 10", "en": "At least 10"}}
+    ],
+}
+
+
+def test_rules_over_sub_table_rows_see_the_rows_being_saved(
+    database: Database, make_bundle: Callable[..., Path], services: Services
+) -> None:
+    assert install(database, make_bundle({"order": ORDER})).applied
+    records = services.records
+    made = records.create("order", {"name": "a", "items": [{"amount": 20}]}, actor=EN)
+    with pytest.raises(ValidationError) as caught:
+        records.create("order", {"name": "b", "items": [{"amount": 5}]}, actor=EN)
+    assert [(i.field, i.message) for i in caught.value.issues] == [("items", "At least 10")]
+    with pytest.raises(ValidationError):
+        records.update("order", made["id"], {"items": [{"amount": 1}]}, version=1, actor=EN)
+    changed = records.update("order", made["id"], {"items": [{"amount": 4}, {"amount": 7}]}, version=1, actor=EN)
+    assert [row["amount"] for row in changed["items"]] == [4, 7]
+    renamed = records.update("order", made["id"], {"name": "a2"}, version=2, actor=EN)  # stored rows still count
+    assert renamed["name"] == "a2"
