@@ -38,13 +38,18 @@ def _progress(text: str) -> None:
     _err(f"  … {text}")
 
 
-def _database(args: argparse.Namespace) -> Database:
+def open_database(args: argparse.Namespace) -> Database:
     """The command's one database (disposed by :func:`main` when the command ends)."""
     database: Database | None = getattr(args, "database", None)
     if database is None:
         database = Database(resolve_url(args.db))
         args.database = database
     return database
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--db`` option every command that touches the database takes."""
+    parser.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///tessera.db)")
 
 
 def _print_issues(issues: Sequence[Issue]) -> None:
@@ -83,7 +88,7 @@ def _load(path: str) -> AppBundle:
 def _install(args: argparse.Namespace, *, apply: bool, path: str) -> InstallResult:
     from forms.install import install_bundle  # imported here: networkx and alembic slow every command
 
-    database = _database(args)
+    database = open_database(args)
     bundle = _load(path)
     _err(f"{'installing' if apply else 'planning'} {path} into {shown_url(database.url)}")
     result = install_bundle(database, bundle, apply=apply, progress=_progress)
@@ -106,7 +111,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the engine tables and, with a bundle path, plan or apply its storage changes."""
     from engine.storage.schema_version import current_revision, head_revision, upgrade
 
-    database = _database(args)
+    database = open_database(args)
     current, head = current_revision(database), head_revision()
     if current != head:
         print(f"engine tables: {current or 'none'} -> {head}")
@@ -129,7 +134,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from web.demo import load_demo
 
     _install(args, apply=True, path=str(KAM_STARTER))
-    load_demo(_database(args), KAM_STARTER, seed=args.seed, progress=_progress, out=print)
+    load_demo(open_database(args), KAM_STARTER, seed=args.seed, progress=_progress, out=print)
     print("KAM starter ready: run `tessera serve` and open http://127.0.0.1:8000/")
     return 0
 
@@ -140,7 +145,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     from forms.recompute import recompute_all
     from forms.rows import utcnow
 
-    database = _database(args)
+    database = open_database(args)
     changed = recompute_all(
         database, Catalog(database), clock=utcnow(), only_time_dependent=not args.all, progress=_progress
     )
@@ -172,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
-        sub.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///tessera.db)")
+        add_db_option(sub)
         sub.set_defaults(handler=handler)
         return sub
 
@@ -191,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     recompute.add_argument("--all", action="store_true", help="every formula, not only the date-dependent ones")
     demo = add("demo", cmd_demo, "install the KAM starter with demo data")
     demo.add_argument("--seed", type=int, default=20240601)
+    from web.cli_identity import add_identity_commands  # it imports this module's helpers
+
+    add_identity_commands(commands)
     return parser
 
 

@@ -89,6 +89,12 @@ HELP = {
     "migrate": ("upgrade engine tables; plan or apply a bundle's storage changes", ["path", "--plan", "--apply"]),
     "demo": ("install the KAM starter with demo data", ["--seed", "--db"]),
     "recompute": ("recompute formula fields (run daily for TODAY()-based ones)", ["--all", "--db"]),
+    "users": (
+        "add, list, disable or enable users; set passwords, roles and API tokens",
+        ["add", "list", "disable", "enable", "passwd", "roles", "token", "tokens", "revoke-token"],
+    ),
+    "roles": ("list the installed roles, or show one with the users who hold it", ["list", "show"]),
+    "access": ("explain which role and rule grant or deny a user's access", ["explain"]),
 }
 
 
