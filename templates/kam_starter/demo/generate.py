@@ -29,13 +29,15 @@ from .accounts import plan_accounts
 from .activity import build_interactions, build_opportunities
 from .ecosystem import build_relations, build_sentiment_events
 from .financials import build_financials
-from .organisation import build_catalog, build_organisation
+from .organisation import add_risk_officer, build_catalog, build_organisation
 from .people import build_contacts, build_team
 from .rollups import financial_rollups, finish_accounts
 from .scoring import fit_tiers, settings_row
 from .world import COMPANY_REVENUE_12M, Clock, Row, Streams
 
 DEFAULT_SEED = 20240601
+DEMO_PASSWORD = "kam-demo-2024"
+"""The one password of every demo user (``tessera demo`` prints it). For the demo only."""
 INSERT_ORDER = (
     "kam_settings",
     "product_catalog",
@@ -51,7 +53,7 @@ INSERT_ORDER = (
 """Settings first (every account formula reads them), then targets before the forms that reference them
 (interaction -> opportunity is the only non-obvious one)."""
 
-__all__ = ["COMPANY_REVENUE_12M", "DEFAULT_SEED", "INSERT_ORDER", "DemoData", "generate"]
+__all__ = ["COMPANY_REVENUE_12M", "DEFAULT_SEED", "DEMO_PASSWORD", "INSERT_ORDER", "DemoData", "generate"]
 
 
 @dataclass(frozen=True)
@@ -59,15 +61,18 @@ class DemoData:
     """The generated demo data set.
 
     Attributes:
-        users: ``{"id", "login", "name", "email", "department"}`` per user; login ``admin`` is the admin.
-        departments: ``{"id", "name", "parent"}`` per department, parents first.
+        users: ``{"id", "login", "name", "email", "department", "roles"}`` per user (``roles``: keys of
+            the starter's roles in ``roles/``); login ``admin`` is the admin.
+        departments: ``{"id", "name", "parent", "head"}`` per department, parents first (``head``: a user id).
         records: Form key -> rows in insert order; the dict order is a valid insert order. Each row has
             an integer ``id`` (1..n per form) and values keyed by field key; relations hold target ids.
+        password: The password of every demo user (for the demo only).
     """
 
     users: list[Row]
     departments: list[Row]
     records: dict[str, list[Row]]
+    password: str = DEMO_PASSWORD
 
 
 def generate(*, seed: int = DEFAULT_SEED, today: date | None = None) -> DemoData:
@@ -92,6 +97,7 @@ def generate(*, seed: int = DEFAULT_SEED, today: date | None = None) -> DemoData
         financial_rollups(account, clock)
     fit_tiers(streams("tier-fit"), clock, accounts, catalog)
     contacts = build_contacts(streams("contacts"), clock, accounts, staff, names, anomalies["R07"])
+    add_risk_officer(streams("risk-officer"), organisation, names)
     team = build_team(streams("team"), clock, accounts, staff)
     opportunities = build_opportunities(streams("opportunities"), clock, accounts, contacts, catalog)
     interactions = build_interactions(

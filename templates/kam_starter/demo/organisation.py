@@ -100,52 +100,82 @@ class Organisation:
 
 
 def build_organisation(rng: random.Random, taken_names: set[str]) -> Organisation:
-    """Create the departments and the 37 users of the demo company.
+    """Create the departments and the 37 users of the demo company, with their roles.
 
     Args:
         rng: Random stream for names.
         taken_names: Person names already used; new names are added to it.
 
     Returns:
-        The organisation: 1 admin, 4 exec sponsors, 3 team leads, 1 KAM office coordinator,
-        8 RMs and 20 experts in 9 departments.
+        The organisation: 1 admin, 4 exec sponsors (role ``executive``), 3 team leads (``team_lead``,
+        heads of the three sales teams), 1 KAM office coordinator (``kam_office``), 8 RMs (``rm``)
+        and 20 experts (``expert``) in 9 departments, the first expert of each also its head
+        (``department_head``). :func:`add_risk_officer` adds the 38th user.
     """
-    departments = [{"id": i, "name": name, "parent": parent} for i, name, parent, _ in DEPARTMENTS]
     users: list[Row] = [
-        {"id": 1, "login": "admin", "name": "系统管理员", "email": "admin@example.com", "department": None}
+        {
+            "id": 1,
+            "login": "admin",
+            "name": "系统管理员",
+            "email": "admin@example.com",
+            "department": None,
+            "roles": ["admin"],
+        }
     ]
     logins = {"admin"}
 
-    def add(department: int) -> int:
-        name, surname_py, given_py = person_name(rng, taken_names)
-        login = f"{surname_py}.{given_py}"
-        while login in logins:
-            login += "1"
-        logins.add(login)
-        users.append(
-            {
-                "id": len(users) + 1,
-                "login": login,
-                "name": name,
-                "email": f"{login}@example.com",
-                "department": department,
-            }
-        )
+    def add(department: int, *roles: str) -> int:
+        users.append(_user(rng, len(users) + 1, department, roles, taken_names, logins))
         return len(users)
 
-    sponsors = tuple(add(2) for _ in range(4))
-    leads = tuple(add(team) for team in SALES_TEAMS)
-    coordinator = add(7)
-    rms = tuple(add(SALES_TEAMS[i % 3]) for i in range(8))
+    sponsors = tuple(add(2, "executive") for _ in range(4))
+    leads = tuple(add(team, "team_lead") for team in SALES_TEAMS)
+    coordinator = add(7, "kam_office")
+    rms = tuple(add(SALES_TEAMS[i % 3], "rm") for i in range(8))
     department_id = {key: i for i, _, _, key in DEPARTMENTS if i >= 8}
     experts = {
-        key: tuple(add(department_id[key]) for _ in range(count)) for key, count in EXPERTS_PER_DEPARTMENT.items()
+        key: tuple(add(department_id[key], "expert", *(("department_head",) if n == 0 else ())) for n in range(count))
+        for key, count in EXPERTS_PER_DEPARTMENT.items()
     }
+    heads = {1: sponsors[0], 2: sponsors[0], 7: coordinator} | dict(zip(SALES_TEAMS, leads, strict=True))
+    heads |= {department_id[key]: members[0] for key, members in experts.items()}
+    departments = [
+        {"id": i, "name": name, "parent": parent, "head": heads.get(i)} for i, name, parent, _ in DEPARTMENTS
+    ]
     lead_of = {rm: leads[i % 3] for i, rm in enumerate(rms)}
     staff = Staff(
         admin=1, sponsors=sponsors, leads=leads, coordinator=coordinator, rms=rms, experts=experts, lead_of=lead_of
     )
     return Organisation(departments=departments, users=users, staff=staff)
+
+
+def add_risk_officer(rng: random.Random, organisation: Organisation, taken_names: set[str]) -> None:
+    """Append the risk officer (风控部, role ``risk_officer``): not on any account team.
+
+    Called after the contacts are drawn, so the extra name leaves the rest of the data as it was.
+    """
+    users = organisation.users
+    logins = {u["login"] for u in users}
+    risk = next(i for i, _, _, key in DEPARTMENTS if key == "risk")
+    users.append(_user(rng, len(users) + 1, risk, ("risk_officer",), taken_names, logins))
+
+
+def _user(
+    rng: random.Random, user_id: int, department: int, roles: tuple[str, ...], taken_names: set[str], logins: set[str]
+) -> Row:
+    name, surname_py, given_py = person_name(rng, taken_names)
+    login = f"{surname_py}.{given_py}"
+    while login in logins:
+        login += "1"
+    logins.add(login)
+    return {
+        "id": user_id,
+        "login": login,
+        "name": name,
+        "email": f"{login}@example.com",
+        "department": department,
+        "roles": list(roles),
+    }
 
 
 def build_catalog() -> list[Row]:
