@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ("validation", "create_http", "list_1m", "formula_kav")
+SCRIPTS = ("validation", "create_http", "list_1m", "list_scope_1m", "formula_kav", "recompute_100k")
+TAKES_PG = ("list_1m", "list_scope_1m", "recompute_100k")
 
 
 def run(name: str, extra: list[str]) -> dict[str, object]:
@@ -51,13 +52,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="pass --quick to every script (smoke run)")
     parser.add_argument("--only", nargs="+", choices=SCRIPTS, help="run only these")
-    parser.add_argument("--pg", metavar="URL", help="pass --pg URL to list_1m")
+    parser.add_argument("--pg", metavar="URL", help=f"pass --pg URL to {', '.join(TAKES_PG)}")
     parser.add_argument("--save", action="store_true", help="also write the lines to bench/results/")
     args = parser.parse_args()
     results = []
     for name in args.only or SCRIPTS:
         extra = ["--quick"] if args.quick else []
-        if name == "list_1m" and args.pg:
+        if name in TAKES_PG and args.pg:
             extra += ["--pg", args.pg]
         result = run(name, extra)
         results.append(result)

@@ -3,16 +3,18 @@
 A save computes the record's formula fields in dependency order (in the same transaction,
 before the row is written). Then every formula in other records that reads a changed field
 is recomputed: records that point at the saved one and read it through their relation
-(``contact`` reading ``account.tier``), and the record the saved one points at when that
-record aggregates its related rows (``account`` summing ``account_financial_monthly.revenue``).
-Longer paths fall back to recomputing every record of the depending form. The formula graph
+(``contact`` reading ``account.tier``), records that list it in a multi-relation
+(``interaction`` reading ``participants_client.seniority``), and the record the saved one points
+at when that record aggregates its related rows (``account`` summing
+``account_financial_monthly.revenue``). Longer paths (and a deleted record listed in a
+multi-relation) fall back to recomputing every record of the depending form. The formula graph
 is acyclic (cycles are refused when definitions load), so propagation always ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +33,7 @@ from forms.computed import RecordContext, RowLoader
 from forms.definition import FormDefinition
 from forms.expressions import FormScope
 from forms.fields import FieldBase
-from forms.fields.references import RelationField
+from forms.fields.references import MultiRelationField, RelationField
 from forms.formulas import FieldNode, formula_graph, parsed, references
 from forms.validation import _row_model
 
@@ -55,7 +57,7 @@ class FormulaPlan:
     forms: Mapping[str, FormDefinition]
     graph: nx.DiGraph = field(init=False)
     own: dict[str, list[Formula]] = field(init=False)
-    _links_cache: dict[tuple[str, str], tuple[set[str], set[str], bool]] = field(init=False, default_factory=dict)
+    _links_cache: dict[tuple[str, str], Links] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = formula_graph(self.forms)
@@ -66,7 +68,7 @@ class FormulaPlan:
             target = form.field(field_key)
             if target is None or target.formula is None:
                 continue
-            run = compile_expression(parsed(target.formula))
+            run = compile_expression(parsed(target.formula), scope=FormScope(form, self.forms))
             self.own.setdefault(form_key, []).append(Formula(form_key, target, run, _storer(target)))
 
     def _formula_nodes(self) -> set[FieldNode]:
@@ -84,23 +86,18 @@ class FormulaPlan:
                     found.setdefault(target_form, set()).add(target_field)
         return found
 
-    def links(self, reader: str, source: str) -> tuple[set[str], set[str], bool]:
+    def links(self, reader: str, source: str) -> Links:
         """How formulas of ``reader`` reach ``source`` (computed once per pair; see :meth:`_links`)."""
         key = (reader, source)
         if key not in self._links_cache:
             self._links_cache[key] = self._links(reader, source)
         return self._links_cache[key]
 
-    def _links(self, reader: str, source: str) -> tuple[set[str], set[str], bool]:
-        """How formulas of ``reader`` reach ``source``.
-
-        Returns the reader's relations pointing at the source (records of the reader that
-        point at a saved source record are affected), the source's relations pointing at the
-        reader (the records they point at are affected), and whether some path is longer or
-        reads a singleton (then every record of the reader is affected).
-        """
+    def _links(self, reader: str, source: str) -> Links:
+        """How formulas of ``reader`` reach ``source`` (see :class:`Links`)."""
         forward: set[str] = set()
         reverse: set[str] = set()
+        multi: set[str] = set()
         everything = False
         scope = FormScope(self.forms[reader], self.forms)
         for formula in self.own.get(reader, []):
@@ -114,13 +111,38 @@ class FormulaPlan:
                     reverse.add(first_field)
                 elif first_form == reader and len(trace) > 1 and trace[1][0] == source and _is_column(link):
                     forward.add(first_field)
+                elif first_form == reader and len(trace) > 1 and trace[1][0] == source and _is_links(link, source):
+                    multi.add(first_field)  # participants_client.seniority: the records listing the saved one
                 else:
                     everything = True
-        return forward, reverse, everything
+        return Links(forward, reverse, multi, everything)
+
+
+@dataclass(frozen=True)
+class Links:
+    """How the formulas of a reading form reach a saved record of a source form.
+
+    Attributes:
+        forward: the reader's relations pointing at the source (records of the reader that point
+            at the saved record are affected).
+        reverse: the source's relations pointing at the reader (the records they point at are affected).
+        multi: the reader's multi-relations to the source (records of the reader listing the saved
+            record in that field are affected).
+        everything: some path is longer or reads a singleton: every record of the reader is affected.
+    """
+
+    forward: set[str]
+    reverse: set[str]
+    multi: set[str]
+    everything: bool
 
 
 def _is_column(field: FieldBase | None) -> bool:
     return field is not None and field.storage == "column"
+
+
+def _is_links(field: FieldBase | None, target: str) -> bool:
+    return isinstance(field, MultiRelationField) and field.target == target
 
 
 def stored_value(target: FieldBase, value: Any) -> Any:
@@ -148,8 +170,21 @@ def compute_own(
     plan: FormulaPlan, runtime: FormRuntime, values: dict[str, Any], loader: RowLoader, *, user: Any, clock: dt.datetime
 ) -> dict[str, Any]:
     """Compute ``runtime``'s formula fields over ``values`` (updated in place); return what they gave."""
+    return compute_formulas(plan.own.get(runtime.key, []), runtime, values, loader, user=user, clock=clock)
+
+
+def compute_formulas(
+    formulas: Sequence[Formula],
+    runtime: FormRuntime,
+    values: dict[str, Any],
+    loader: RowLoader,
+    *,
+    user: Any,
+    clock: dt.datetime,
+) -> dict[str, Any]:
+    """Compute ``formulas`` (of ``runtime``, in order) over ``values`` (updated in place); return what they gave."""
     results: dict[str, Any] = {}
-    for formula in plan.own.get(runtime.key, []):
+    for formula in formulas:
         context = RecordContext(runtime, values, loader, user=user, clock=clock)
         try:
             value = formula.store(formula.run(context))
@@ -179,8 +214,7 @@ def propagate(
     loader.forget()
     for reader, _fields in plan.dependents(form, changed).items():
         runtime = catalog.form(reader)
-        forward, reverse, everything = plan.links(reader, form)
-        for record in _affected(loader.connection, runtime, before, after, forward, reverse, everything):
+        for record in _affected(loader.connection, runtime, before, after, plan.links(reader, form)):
             old = dict(record)
             new = dict(record)
             results = compute_own(plan, runtime, new, loader, user=user, clock=clock)
@@ -210,18 +244,23 @@ def _affected(
     reader: FormRuntime,
     before: Mapping[str, Any],
     after: Mapping[str, Any],
-    forward: set[str],
-    reverse: set[str],
-    everything: bool,
+    links: Links,
 ) -> list[Mapping[str, Any]]:
-    """The records of ``reader`` whose formulas may read the saved record."""
+    """The records of ``reader`` whose formulas may read the saved (or deleted) record."""
     table = reader.table
     conditions = []
     record_id = after.get("id") or before.get("id")
-    conditions += [table.c[name] == record_id for name in forward]
-    ids = {row.get(name) for row in (before, after) for name in reverse} - {None}
+    conditions += [table.c[name] == record_id for name in links.forward]
+    ids = {row.get(name) for row in (before, after) for name in links.reverse} - {None}
     if ids:
         conditions.append(table.c.id.in_(ids))
+    everything = links.everything
+    for name in links.multi:
+        if not after:  # a deleted record: its link rows went with it, so which records listed it is unknown
+            everything = True
+            continue
+        listed = reader.side_tables[name]
+        conditions.append(table.c.id.in_(sa.select(listed.c.parent_id).where(listed.c.target_id == record_id)))
     if everything:
         conditions.append(sa.true())  # a longer path or a settings record: every record may change
     if not conditions:
@@ -260,37 +299,66 @@ def recompute_all(
     only_time_dependent: bool = False,
     batch: int = 500,
     progress: Callable[[str], None] | None = None,
+    engine: str = "auto",
 ) -> dict[str, int]:
-    """Recompute stored formula values record by record (the daily job for TODAY()-based formulas).
+    """Recompute stored formula values (the daily job for TODAY()-based formulas, ``tessera recompute``).
 
-    Each batch is one transaction; records whose values did not change are not written.
-    Returns how many records changed per form.
+    ``engine`` "auto" recomputes each formula field that compiles to SQL with one set-based
+    UPDATE per id range, and the others record by record in Python; "python" does every field
+    in Python, "sql" refuses when a field cannot go to SQL (see :mod:`forms.recompute_sql`).
+    Fields run in the formula graph's order. Each batch is one transaction; records whose
+    values did not change are not written. Returns how many records changed per form.
     """
-    plan = catalog.formula_plan()
-    forms = time_dependent(plan) if only_time_dependent else {key: set() for key in plan.own}
-    changed: dict[str, int] = {}
-    for form_key in [key for key in plan.own if key in forms]:
-        runtime = catalog.form(form_key)
-        table = runtime.table
-        last_id = 0
-        changed[form_key] = 0
-        while True:
-            with database.begin() as connection:
-                query = sa.select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
-                rows = [dict(r) for r in connection.execute(query).mappings()]
-                loader = RowLoader(connection, catalog)
-                for row in rows:
-                    values = dict(row)
-                    results = compute_own(plan, runtime, values, loader, user=None, clock=clock)
-                    moved = {k: v for k, v in results.items() if row.get(k) != v}
-                    if moved:
-                        connection.execute(sa.update(table).where(table.c.id == row["id"]).values(moved))
-                        changed[form_key] += 1
-            if not rows:
-                break
-            last_id = rows[-1]["id"]
-            if progress:
-                progress(f"{form_key}: up to id {last_id}, {changed[form_key]} changed")
+    from forms.recompute_sql import ENGINES, recompute  # it imports this module
+
+    chosen = next((name for name in ENGINES if name == engine), None)
+    if chosen is None:
+        raise ValueError(f"unknown recompute engine '{engine}'; expected one of {', '.join(ENGINES)}")
+    return recompute(
+        database,
+        catalog,
+        clock=clock,
+        only_time_dependent=only_time_dependent,
+        engine=chosen,
+        batch=batch,
+        progress=progress,
+    )
+
+
+def recompute_records(
+    database: Database,
+    catalog: Catalog,
+    runtime: FormRuntime,
+    formulas: Sequence[Formula],
+    *,
+    clock: dt.datetime,
+    batch: int = 500,
+    progress: Callable[[str], None] | None = None,
+) -> set[int]:
+    """Recompute ``formulas`` (of ``runtime``, in order) record by record; return the ids of the records changed.
+
+    Each batch of records is one transaction; records whose values did not change are not written.
+    """
+    table = runtime.table
+    last_id = 0
+    changed: set[int] = set()
+    while True:
+        with database.begin() as connection:
+            query = sa.select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
+            rows = [dict(r) for r in connection.execute(query).mappings()]
+            loader = RowLoader(connection, catalog)
+            for row in rows:
+                values = dict(row)
+                results = compute_formulas(formulas, runtime, values, loader, user=None, clock=clock)
+                moved = {k: v for k, v in results.items() if row.get(k) != v}
+                if moved:
+                    connection.execute(sa.update(table).where(table.c.id == row["id"]).values(moved))
+                    changed.add(row["id"])
+        if not rows:
+            break
+        last_id = rows[-1]["id"]
+        if progress:
+            progress(f"{runtime.key}: up to id {last_id}, {len(changed)} changed")
     return changed
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Services, install
+import sqlalchemy as sa
+from tessera_testing import Services, install
 
 from engine.issues import ValidationError
 from engine.storage.database import Database
@@ -165,3 +166,54 @@ def test_the_daily_job_refreshes_date_dependent_formulas_only(kam: Services) -> 
     assert recompute_all(kam.database, kam.catalog, clock=later, only_time_dependent=True) == {"account": 1}
     assert _get(kam, "account", a["id"])["years"] == 10.0
     assert recompute_all(kam.database, kam.catalog, clock=later, only_time_dependent=True) == {"account": 0}
+
+
+PERSON = {
+    "fields": [
+        {"key": "name", "type": "text", "label": "Name"},
+        {
+            "key": "seniority",
+            "type": "select",
+            "label": "Seniority",
+            "options": [{"value": v, "label": v} for v in ("board", "c_level", "staff")],
+        },
+    ]
+}
+MEETING = {
+    "fields": [
+        {"key": "topic", "type": "text", "label": "Topic"},
+        {"key": "people", "type": "multi_relation", "target": "person", "label": "People"},
+        {
+            "key": "is_executive",
+            "type": "boolean",
+            "label": "Executive",
+            "formula": '"board" IN (people.seniority) OR "c_level" IN (people.seniority)',
+        },
+    ]
+}
+
+
+def test_a_saved_record_recomputes_the_records_listing_it_in_a_multi_relation(
+    database: Database, make_bundle: Callable[..., Path], services: Services
+) -> None:
+    assert install(database, make_bundle({"person": PERSON, "meeting": MEETING})).applied
+    create = services.records.create
+    ann, bob, cid = (
+        create("person", {"name": name, "seniority": "staff"}, actor=ACTOR)["id"] for name in ("Ann", "Bob", "Cid")
+    )
+    m1 = create("meeting", {"topic": "a", "people": [ann]}, actor=ACTOR)["id"]
+    m2 = create("meeting", {"topic": "b", "people": [bob, cid]}, actor=ACTOR)["id"]
+    m3 = create("meeting", {"topic": "c", "people": [cid]}, actor=ACTOR)["id"]
+    assert [_get(services, "meeting", m)["is_executive"] for m in (m1, m2, m3)] == [False, False, False]
+    table = services.catalog.form("meeting").table
+    with database.begin() as connection:  # a stale value on a meeting that does not list Cid stays as it is
+        connection.execute(sa.update(table).where(table.c.id == m1).values(is_executive=None))
+
+    cid_record = _get(services, "person", cid)
+    services.records.update("person", cid, {"seniority": "c_level"}, version=cid_record["version"], actor=ACTOR)
+    assert [_get(services, "meeting", m)["is_executive"] for m in (m1, m2, m3)] == [None, True, True]
+
+    services.records.update("meeting", m2, {"people": [bob]}, version=1, actor=ACTOR)
+    assert _get(services, "meeting", m2)["is_executive"] is False
+    services.records.delete("person", cid, version=None, actor=ACTOR)  # its link rows go: m3 lists nobody
+    assert [_get(services, "meeting", m)["is_executive"] for m in (m2, m3)] == [False, False]

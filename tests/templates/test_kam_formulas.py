@@ -69,6 +69,7 @@ class Demo:
             self.opportunities = stored_rows(database, "opportunity")
             self.events = by_account(stored_rows(database, "sentiment_event"))
             self.products = links(database, "account", "products_held")
+            self.participants = links(database, "interaction", "participants_client")
             self.catalog = stored_rows(database, "product_catalog")
         finally:
             database.dispose()
@@ -254,6 +255,18 @@ def test_contact_and_interaction_rollups(demo: Demo) -> None:
             t for t in talks if t["is_executive_level"] and t["date"] >= datetime.combine(year_ago, datetime.min.time())
         ]
         assert account["exec_interactions_12m"] == len(executive)
+
+
+def test_interactions_with_an_executive_participant_are_executive_level(demo: Demo) -> None:
+    seniority = {p["id"]: p["seniority"] for people in demo.contacts.values() for p in people}
+    talks = [t for rows in demo.talks.values() for t in rows]
+    flagged = 0
+    for talk in talks:
+        listed = demo.participants.get(talk["id"], [])
+        expected = any(seniority[c] in ("chairman_owner", "c_level") for c in listed)
+        assert talk["is_executive_level"] is expected, talk["id"]
+        flagged += expected
+    assert 0 < flagged < len(talks)
 
 
 def expected_health(demo: Demo, account: Row) -> float:

@@ -152,7 +152,7 @@ def build_interactions(
         rng: Random stream.
         clock: Reference date.
         accounts: All accounts.
-        contacts: All contacts (participants; seniority decides ``is_executive_level``).
+        contacts: All contacts (participants; executives for executive meetings).
         opportunities: All opportunities (``related_opportunity``).
         staff: Our users (internal participants).
         silent: Account ids with no contact for more than 1.5 x their cadence (rule R12).
@@ -210,7 +210,6 @@ def _interaction(
         "type": kind,
         "participants_client": [p["id"] for p in clients],
         "participants_internal": _internal_participants(rng, kind, account, staff),
-        "is_executive_level": any(p["seniority"] in EXECUTIVE for p in clients),
         "topic": topic,
         "summary": f"{topic}：{rng.choice(DETAILS[sentiment])}。",
         "sentiment": sentiment,
