@@ -5,9 +5,10 @@ fields of the installed forms by the formula graph, one ``(form, field)`` node a
 field may read a formula of another form that reads one of its own form), and runs each one:
 
 * **in SQL** when its expression compiles (``engine.storage.expr_sql``) and its stored type can
-  be reproduced exactly: one set-based statement per id range,
-  ``UPDATE t SET f = fresh.v FROM (SELECT id, <expression as stored> AS v FROM t ...) fresh
-  WHERE t.id = fresh.id AND t.f IS DISTINCT FROM fresh.v RETURNING t.id``;
+  be reproduced exactly: one set-based statement per id range (see :func:`_update`) for the
+  fields of a form that are ready together,
+  ``UPDATE t SET f = fresh.v, ... FROM (SELECT id, <expression as stored> AS v, ... FROM t ...)
+  fresh WHERE t.id = fresh.id AND (t.f IS DISTINCT FROM fresh.v OR ...) RETURNING t.id``;
 * **in Python** otherwise, record by record (:func:`forms.recompute.recompute_records`), the
   consecutive Python fields of one form in one pass over its records.
 
@@ -107,7 +108,8 @@ class NotInSqlError(ValueError):
 
 @dataclass(frozen=True)
 class Step:
-    """One unit of work: one field in SQL, or consecutive Python fields of one form in one pass."""
+    """One unit of work on one form: fields that do not read each other in one SQL statement (per
+    id range), or Python fields (in order) in one pass over the records."""
 
     form: str
     fields: tuple[str, ...]
@@ -128,7 +130,7 @@ class RecomputePlan:
     @property
     def sql_fields(self) -> list[FieldNode]:
         """The fields recomputed in SQL."""
-        return [(s.form, s.fields[0]) for s in self.steps if s.engine == "sql"]
+        return [(s.form, f) for s in self.steps if s.engine == "sql" for f in s.fields]
 
     @property
     def python_fields(self) -> list[FieldNode]:
@@ -182,9 +184,10 @@ def _formula(plan: FormulaPlan, node: FieldNode) -> Formula:
 def _order(plan: FormulaPlan, catalog: Catalog, selected: set[FieldNode], in_sql: set[FieldNode]) -> list[Step]:
     """The steps, in an order the formula graph allows, with as few Python passes as it can.
 
-    Kahn's algorithm on the formula fields: every SQL field that is ready runs first (cheap, and
-    it may ready more Python fields); then the Python fields of one form that are ready, and the
-    ones they ready in turn, share a pass. A field that reads a formula of its own form on
+    Kahn's algorithm on the formula fields: the SQL fields that are ready run first, one statement
+    per form (cheap, and they may ready more Python fields; being ready together, none reads
+    another); then the Python fields of one form that are ready, and the ones they ready in turn,
+    share a pass. A field that reads a formula of its own form on
     *other* records (``parent.score``) waits for the next pass, so that it reads final values.
     """
     formulas = {(form, f.field.key) for form, items in plan.own.items() for f in items}
@@ -208,10 +211,12 @@ def _order(plan: FormulaPlan, catalog: Catalog, selected: set[FieldNode], in_sql
     while ready:
         quick = sorted((n for n in ready if n in in_sql or n not in selected), key=rank.__getitem__)
         if quick:
+            together: dict[str, list[str]] = {}  # ready at once: none reads another, one statement per form
             for node in quick:
                 done(node)
                 if node in selected:
-                    steps.append(Step(node[0], (node[1],), "sql"))
+                    together.setdefault(node[0], []).append(node[1])
+            steps += [Step(form, tuple(keys), "sql") for form, keys in together.items()]
             continue
         form = min(ready, key=rank.__getitem__)[0]
         batch: list[FieldNode] = []
@@ -300,17 +305,17 @@ def run_plan(
                 database, catalog, runtime, formulas, clock=clock, batch=batch, progress=progress
             )
         else:
-            key = step.fields[0]
             try:
-                statement = work.statements[(step.form, key)]
-                changed[step.form] |= _update(database, runtime, key, statement, sql_batch, progress)
+                statements = [work.statements[(step.form, key)] for key in step.fields]
+                changed[step.form] |= _update(database, runtime, step.fields, statements, sql_batch, progress)
             except sa.exc.DBAPIError as error:  # batches done so far hold right values; Python does them all
-                work.refused[(step.form, key)] = f"the database refused its statement: {error.orig}"
+                for key in step.fields:
+                    work.refused[(step.form, key)] = f"the database refused its statement: {error.orig}"
                 if progress:
-                    progress(f"{step.form}.{key}: {work.refused[(step.form, key)]}; recomputing it in Python")
-                formula = [_formula(plan, (step.form, key))]
+                    progress(f"{step.form}.{','.join(step.fields)}: refused by the database; recomputing in Python")
+                formulas = [_formula(plan, (step.form, key)) for key in step.fields]
                 changed[step.form] |= recompute_records(
-                    database, catalog, runtime, formula, clock=clock, batch=batch, progress=progress
+                    database, catalog, runtime, formulas, clock=clock, batch=batch, progress=progress
                 )
         if on_step is not None:
             on_step(step, time.perf_counter() - started)
@@ -320,21 +325,22 @@ def run_plan(
 def _update(
     database: Database,
     runtime: FormRuntime,
-    key: str,
-    statement: Statement,
+    keys: Sequence[str],
+    statements: Sequence[Statement],
     size: int,
     progress: Callable[[str], None] | None,
 ) -> set[int]:
-    """One SQL field over the whole table, ``size`` records per statement and transaction.
+    """Fields that do not read each other, over the whole table, ``size`` records per statement.
 
-    ``UPDATE t SET f = fresh.v FROM (SELECT rid, <v as stored> AS v FROM (SELECT id AS rid, <v> AS raw
-    FROM t AS src WHERE <id range> OFFSET 0) raw) fresh WHERE t.id = fresh.rid AND t.f IS DISTINCT FROM
-    fresh.v``: the OFFSET keeps both databases from inlining the inner query, so the expression is
-    computed once per row, not once per use in the conversion. Returns the ids of the records changed.
+    ``UPDATE t SET f = fresh.v_f, ... FROM (SELECT rid, <raw_f as stored> AS v_f, ... FROM (SELECT
+    id AS rid, <f> AS raw_f, ... FROM t AS src WHERE <id range> OFFSET 0) raw) fresh WHERE t.id =
+    fresh.rid AND (t.f IS DISTINCT FROM fresh.v_f OR ...)``: each record is written once, and the
+    OFFSET keeps both databases from inlining the inner query, so an expression is computed once
+    per row, not once per use in its conversion. Returns the ids of the records changed.
     """
     table = runtime.table
     source = table.alias("src")
-    value = statement.value(source)
+    values = [statement.value(source).label(f"raw_{i}") for i, statement in enumerate(statements)]
     changed: set[int] = set()
     start: int | None = None
     while True:
@@ -346,12 +352,17 @@ def _update(
                 break
             end = connection.execute(ids.offset(size - 1).limit(1)).scalar()  # None: the rest of the table
             within = [source.c.id >= first] + ([source.c.id <= end] if end is not None else [])
-            raw = sa.select(source.c.id.label("rid"), value.label("raw")).where(*within).offset(0).subquery("raw")
-            fresh = sa.select(raw.c.rid, statement.stored(raw.c.raw).label("v")).subquery("fresh")
+            raw = sa.select(source.c.id.label("rid"), *values).where(*within).offset(0).subquery("raw")
+            stored = [s.stored(raw.c[f"raw_{i}"]).label(f"v_{i}") for i, s in enumerate(statements)]
+            fresh = sa.select(raw.c.rid, *stored).subquery("fresh")
+            news = [fresh.c[f"v_{i}"] for i in range(len(keys))]
             update = (
                 sa.update(table)
-                .where(table.c.id == fresh.c.rid, table.c[key].is_distinct_from(fresh.c.v))
-                .values({key: fresh.c.v})
+                .where(
+                    table.c.id == fresh.c.rid,
+                    sa.or_(*(table.c[key].is_distinct_from(new) for key, new in zip(keys, news, strict=True))),
+                )
+                .values({key: new for key, new in zip(keys, news, strict=True)})
                 .returning(table.c.id)
             )
             if database.dialect == "postgresql":
@@ -361,7 +372,7 @@ def _update(
             break
         start = end
     if progress:
-        progress(f"{runtime.key}.{key} (SQL): {len(changed)} changed")
+        progress(f"{runtime.key}.{','.join(keys)} (SQL): {len(changed)} records changed")
     return changed
 
 
