@@ -101,9 +101,16 @@ def _install(args: argparse.Namespace, *, apply: bool, path: str) -> InstallResu
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    """Install or upgrade an app bundle."""
+    """Install or upgrade an app bundle; warn about row scopes SQL cannot express (they grant nothing)."""
+    from forms.access import Policy
+    from forms.catalog import Catalog
+
     _install(args, apply=True, path=args.path)
     print("installed")
+    database = open_database(args)
+    problems = Policy(database, Catalog(database)).scope_problems()
+    for issue in problems:
+        _err(f"warning: {issue.pointer}: {issue.message} (this permission grants no rows)")
     return 0
 
 

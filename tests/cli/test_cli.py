@@ -485,3 +485,25 @@ def test_a_database_that_cannot_be_reached_is_one_line(make_bundle: BundleMaker)
         assert len(errors) == 1 and errors[0] == _lines(run.stderr)[-1], (args, run.stderr)
         assert errors[0].startswith(error), (args, errors)
         assert "s3cret" not in run.stdout + run.stderr, "the password is never shown"
+
+
+def test_install_warns_about_a_row_scope_sql_cannot_express(db_url: str, make_bundle: BundleMaker) -> None:
+    bundle = make_bundle({"item": ITEM_V1})
+    (bundle / "roles").mkdir()
+    role = {
+        "kind": "role",
+        "key": "counter",
+        "schema_version": 1,
+        "label": "Counter",
+        "permissions": [
+            {"form": "item", "actions": ["read"], "rows": "LEN(name) > 1"},
+            {"form": "item", "actions": ["read"], "rows": 'SUBSTITUTE(name, "a", "b", 2) = "x"'},
+        ],
+    }
+    (bundle / "roles" / "counter.json").write_text(json.dumps(role), encoding="utf-8")
+    run = tessera("install", str(bundle), "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    assert "role counter: new -> v1" in run.stdout
+    warnings = [line for line in run.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: /permissions/1/rows: role 'counter':")
+    assert warnings[0].endswith("(this permission grants no rows)")
