@@ -70,6 +70,16 @@ DEAL_FORM: dict[str, Any] = {
 }
 
 
+# Ours checks a real role on every create: the token's user, the role's actions, the audit entry.
+SELLER_ROLE = {
+    "kind": "role",
+    "key": "seller",
+    "schema_version": 1,
+    "label": "Seller",
+    "permissions": [{"form": "deal", "actions": ["create", "read"]}],
+}
+
+
 def body(tag: str, index: int) -> bytes:
     """One request body (unique name per request)."""
     return json.dumps(
@@ -101,6 +111,7 @@ class Server:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.sent = 0
+        self.headers: dict[str, str] = {}  # ours: the API token of a user whose role may create deals
 
     def wait_ready(self, client: httpx.Client, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -128,7 +139,7 @@ class Server:
 
 def run_round(client: httpx.Client, server: Server, count: int, latencies: list[float] | None) -> float:
     """Send ``count`` creates; return the elapsed seconds (raise on any non-201)."""
-    headers = {"content-type": "application/json", "accept-language": "en"}
+    headers = {"content-type": "application/json", "accept-language": "en", **server.headers}
     bodies = [body(server.name, server.sent + i) for i in range(count)]
     server.sent += count
     start = time.perf_counter()
@@ -168,15 +179,29 @@ def main() -> None:
         env.pop("DATABASE_URL", None)
         ours_url = f"sqlite:///{root / 'ours.db'}"
         bundle = write_bundle(root / "bundle", {"deal": DEAL_FORM}, app_key="bench")
-        say("tessera install (deal form)")
-        subprocess.run(
-            [*_tessera_command(), "install", str(bundle), "--db", ours_url],
+        (bundle / "roles").mkdir()
+        (bundle / "roles" / "seller.json").write_text(json.dumps(SELLER_ROLE), encoding="utf-8")
+        say("tessera install (deal form, a seller role and user with an API token)")
+        for command in (
+            ["install", str(bundle)],
+            ["users", "add", "seller", "--name", "Seller", "--role", "seller", "--random-password"],
+        ):
+            subprocess.run(
+                [*_tessera_command(), *command, "--db", ours_url],
+                cwd=root,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        token = subprocess.run(
+            [*_tessera_command(), "users", "token", "seller", "--name", "bench", "--db", ours_url],
             cwd=root,
             env=env,
             check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         servers: list[Server] = []
         try:
             port = free_port()
@@ -190,6 +215,7 @@ def main() -> None:
                     create_path="/api/v1/forms/deal/records",
                 )
             )
+            servers[-1].headers = {"authorization": f"Bearer {token}"}
             for name, mode in (("baseline", "thread"), ("baseline_inline", "inline")):
                 if mode == "inline" and args.no_inline:
                     continue

@@ -149,6 +149,13 @@ class FormAccess:
             return []
         return [grant for (grant, _clause), hit in zip(flags, row, strict=True) if hit]
 
+    def matching_existing(self, connection: Connection, action: str, record_id: int, *, today: dt.date) -> list[Grant]:
+        """:meth:`matching` for a record known to exist: without row scopes no query is needed."""
+        grants = self.grants.get(action, [])
+        if not any(grant.scoped for grant in grants):
+            return list(grants)
+        return self.matching(connection, action, record_id, today=today)
+
     def hidden_for(self, grants: Sequence[Grant]) -> frozenset[str]:
         """Fields hidden on a record read through ``grants`` (those hiding it in all of them)."""
         if not grants:

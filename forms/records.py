@@ -104,7 +104,7 @@ class RecordsService:
                 record = self._record(connection, runtime, row)
                 self._audit(connection, runtime, actor, "create", row["id"], None, row)
                 if access is not None:
-                    readable = access.matching(connection, "read", row["id"], today=self.clock().date())
+                    readable = access.matching_existing(connection, "read", row["id"], today=self.clock().date())
                     _strip(record, access.hidden_for(readable) if readable else access.possibly_hidden())
                 return record
         except sa.exc.IntegrityError:
@@ -210,7 +210,7 @@ class RecordsService:
                 self._audit(connection, runtime, actor, "update", record_id, before, row)
                 record = self._record(connection, runtime, row)
                 if access is not None:
-                    readable = access.matching(connection, "read", record_id, today=self.clock().date())
+                    readable = access.matching_existing(connection, "read", record_id, today=self.clock().date())
                     _strip(record, access.hidden_for(readable) if readable else access.possibly_hidden())
                 return record
         except sa.exc.IntegrityError:
